@@ -1,0 +1,142 @@
+//! A private PostgreSQL 15 cluster for localbase: initialised on first use, started with
+//! logical decoding enabled, stopped on exit. PostgreSQL refuses to run as root, so when
+//! localbase runs as root the cluster's files belong to, and its processes run as, the
+//! unprivileged `postgres` user.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::error::{Error, Result};
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+const RUN_AS: &str = "postgres";
+
+/// A PostgreSQL cluster in a local folder, listening on 127.0.0.1.
+#[derive(Debug)]
+pub struct Cluster {
+    data_dir: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    /// Initialises the cluster if `data_dir` holds none, starts it unless it already runs,
+    /// and reports whether it was initialised just now (so the caller seeds it once).
+    pub fn ensure_running(data_dir: &Path, port: u16) -> Result<(Cluster, bool)> {
+        let data_dir = absolute(data_dir)?;
+        let cluster = Cluster { data_dir, port };
+        let fresh = !cluster.data_dir.join("PG_VERSION").exists();
+        if fresh {
+            cluster.init()?;
+        }
+        if !cluster.is_running() {
+            cluster.start()?;
+        }
+        Ok((cluster, fresh))
+    }
+
+    /// Connection string for a database of this cluster, as the superuser.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn init(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.data_dir)?;
+        if is_root() {
+            run(Command::new("chown").args(["-R", RUN_AS]).arg(&self.data_dir))?;
+        }
+        tracing::info!(dir = %self.data_dir.display(), "initialising PostgreSQL cluster");
+        run(self
+            .pg_command("initdb")
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-D"])
+            .arg(&self.data_dir))?;
+        Ok(())
+    }
+
+    fn start(&self) -> Result<()> {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c wal_level=logical \
+             -c max_replication_slots=20 -c max_wal_senders=20 -c max_connections=200 \
+             -c timezone=UTC",
+            self.port,
+            self.data_dir.display()
+        );
+        tracing::info!(port = self.port, "starting PostgreSQL");
+        run(self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("-l")
+            .arg(self.data_dir.join("postgres.log"))
+            .args(["-w", "-t", "60", "-o", &options, "start"]))?;
+        Ok(())
+    }
+
+    /// True when a postmaster serves this data folder.
+    pub fn is_running(&self) -> bool {
+        self.pg_command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("status")
+            .output()
+            .map(|out| out.status.success())
+            .unwrap_or(false)
+    }
+
+    /// Fast shutdown: open sessions are ended, committed data is kept.
+    pub fn stop(&self) -> Result<()> {
+        if !self.is_running() {
+            return Ok(());
+        }
+        tracing::info!("stopping PostgreSQL");
+        run(self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-m", "fast", "-w", "stop"]))?;
+        Ok(())
+    }
+
+    fn pg_command(&self, program: &str) -> Command {
+        let path = Path::new(PG_BIN).join(program);
+        if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", RUN_AS, "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    Ok(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    })
+}
+
+fn is_root() -> bool {
+    // The effective uid is the owner of /proc/self; no libc call needed.
+    std::fs::metadata("/proc/self")
+        .map(|meta| std::os::unix::fs::MetadataExt::uid(&meta) == 0)
+        .unwrap_or(false)
+}
+
+fn run(command: &mut Command) -> Result<Output> {
+    let output = command.output()?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        Err(Error::Cluster(format!(
+            "{:?} failed: {}{}",
+            command,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )))
+    }
+}

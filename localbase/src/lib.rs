@@ -1,0 +1,124 @@
+//! localbase: a local, Supabase-compatible server — GoTrue-style Auth, PostgREST and
+//! Realtime — on a real PostgreSQL, so Coach Chat runs and is tested without Docker or a
+//! cloud account, and moves to hosted Supabase by changing only its URL and anon key.
+
+pub mod auth;
+pub mod caller;
+pub mod cluster;
+pub mod db;
+pub mod error;
+pub mod jwt;
+pub mod realtime;
+pub mod rest;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderName};
+use axum::Router;
+use deadpool_postgres::Pool;
+use tokio::sync::{watch, RwLock};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::rest::{Catalog, RestError};
+
+/// Settings that tests and the command line vary.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base URL clients use, e.g. `http://127.0.0.1:54321` (the JWT issuer is derived from it).
+    pub public_url: String,
+    pub jwt_expiry_seconds: i64,
+    /// Delay before a join error is answered (hosted Realtime: 5 s).
+    pub channel_error_backoff: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "http://127.0.0.1:54321".into(),
+            jwt_expiry_seconds: 3600,
+            channel_error_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct AppState {
+    pub pool: Pool,
+    pub keys: jwt::Keys,
+    pub settings: Settings,
+    pub hub: realtime::Hub,
+    catalog: RwLock<Arc<Catalog>>,
+    connections: AtomicU64,
+    /// Flips to true once; sessions and background tasks end when they see it.
+    pub shutdown: watch::Sender<bool>,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, keys: jwt::Keys, settings: Settings) -> Arc<Self> {
+        Arc::new(AppState {
+            pool,
+            keys,
+            settings,
+            hub: realtime::Hub::default(),
+            catalog: RwLock::new(Arc::new(Catalog::default())),
+            connections: AtomicU64::new(0),
+            shutdown: watch::channel(false).0,
+        })
+    }
+
+    pub fn next_connection_id(&self) -> u64 {
+        self.connections.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub async fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().await.clone()
+    }
+
+    /// Re-reads the schema (after a migration, or when a name is not found).
+    pub async fn reload_catalog(&self) -> Result<Arc<Catalog>, RestError> {
+        let client = self.pool.get().await.map_err(RestError::internal)?;
+        let fresh = Arc::new(Catalog::load(&client).await.map_err(RestError::internal)?);
+        *self.catalog.write().await = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// The catalogue, reloaded once if it does not know `table`.
+    pub async fn catalog_with(&self, table: &str) -> Result<Arc<Catalog>, RestError> {
+        let catalog = self.catalog().await;
+        if catalog.tables.contains_key(table) {
+            return Ok(catalog);
+        }
+        self.reload_catalog().await
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+/// The HTTP application: `/auth/v1`, `/rest/v1`, `/realtime/v1`.
+pub fn app(state: Arc<AppState>) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods(rest::allowed_methods())
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("apikey"),
+            HeaderName::from_static("prefer"),
+            HeaderName::from_static("x-client-info"),
+            HeaderName::from_static("x-supabase-api-version"),
+            HeaderName::from_static("accept-profile"),
+            HeaderName::from_static("content-profile"),
+        ])
+        .expose_headers([header::CONTENT_RANGE]);
+    let gateway = axum::middleware::from_fn_with_state(state.clone(), caller::require_api_key);
+    Router::new()
+        .nest("/auth/v1", auth::router().layer(gateway.clone()))
+        .nest("/rest/v1", rest::router().layer(gateway))
+        .nest("/realtime/v1", realtime::router())
+        .layer(cors)
+        .with_state(state)
+}

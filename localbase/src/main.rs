@@ -1,0 +1,148 @@
+//! `localbase serve`: PostgreSQL (its own cluster unless DATABASE_URL is set), schema,
+//! migrations and seed, then the Supabase-compatible HTTP API, and optionally the app's
+//! static files. Ctrl+C (or SIGTERM) stops everything, PostgreSQL included.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use localbase::cluster::Cluster;
+use localbase::{app, db, jwt, realtime, AppState, Settings};
+use tower_http::services::ServeDir;
+
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Use this database instead of starting a private cluster.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Folder of the private PostgreSQL cluster.
+    #[arg(long, env = "LOCALBASE_DATA_DIR", default_value = ".localbase/postgres")]
+    data_dir: PathBuf,
+    #[arg(long, env = "LOCALBASE_DB_PORT", default_value_t = 54322)]
+    db_port: u16,
+    /// HTTP port of the API (the Supabase CLI's).
+    #[arg(long, env = "LOCALBASE_PORT", default_value_t = 54321)]
+    port: u16,
+    /// Folder with `migrations/` and `seed.sql`.
+    #[arg(long, env = "LOCALBASE_SUPABASE_DIR", default_value = "supabase")]
+    supabase_dir: PathBuf,
+    #[arg(long, env = "JWT_SECRET", default_value = jwt::DEFAULT_SECRET)]
+    jwt_secret: String,
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "LOCALBASE_JWT_EXPIRY", default_value_t = 3600)]
+    jwt_expiry: i64,
+    /// Delay of join error replies in milliseconds (hosted Realtime: 5000).
+    #[arg(long, env = "LOCALBASE_CHANNEL_ERROR_BACKOFF_MS", default_value_t = 5000)]
+    channel_error_backoff_ms: u64,
+    /// Also serve this folder (the built app) on `--app-port`.
+    #[arg(long)]
+    app_dir: Option<PathBuf>,
+    #[arg(long, default_value_t = 8080)]
+    app_port: u16,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "localbase=info,tower_http=warn".into()),
+        )
+        .init();
+    let Command::Serve(args) = Cli::parse().command;
+    if let Err(error) = serve(args).await {
+        tracing::error!("{error}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let (cluster, database_url) = match args.database_url.clone() {
+        Some(url) => (None, url),
+        None => {
+            let (cluster, _fresh) = Cluster::ensure_running(&args.data_dir, args.db_port)?;
+            let url = cluster.url("postgres");
+            (Some(cluster), url)
+        }
+    };
+    let result = run(&args, &database_url).await;
+    if let Some(cluster) = cluster {
+        cluster.stop()?;
+    }
+    result
+}
+
+async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let pool = db::pool(database_url, 32)?;
+    db::prepare(&pool, &args.supabase_dir).await?;
+    let keys = jwt::Keys::new(&args.jwt_secret);
+    let public_url = format!("http://127.0.0.1:{}", args.port);
+    let settings = Settings {
+        public_url: public_url.clone(),
+        jwt_expiry_seconds: args.jwt_expiry,
+        channel_error_backoff: Duration::from_millis(args.channel_error_backoff_ms),
+    };
+    let state = AppState::new(pool, keys.clone(), settings);
+    state.reload_catalog().await.map_err(|e| e.message)?;
+    let listener_task =
+        tokio::spawn(realtime::run_database_listener(state.clone(), database_url.to_string()));
+
+    let api = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
+    println!("localbase API   {public_url}");
+    println!("anon key        {}", keys.anon_key());
+    println!("service key     {}", keys.service_role_key());
+    let mut servers = tokio::task::JoinSet::new();
+    let stop = state.shutdown.subscribe();
+    servers.spawn(serve_until(api, app(state.clone()), stop.clone()));
+    if let Some(dir) = &args.app_dir {
+        let site = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.app_port))).await?;
+        println!("app             http://127.0.0.1:{}", args.app_port);
+        let files = axum::Router::new().fallback_service(ServeDir::new(dir));
+        servers.spawn(serve_until(site, files, stop));
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    state.begin_shutdown();
+    while servers.join_next().await.is_some() {}
+    let _ = listener_task.await;
+    Ok(())
+}
+
+async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let result = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        })
+        .await;
+    if let Err(error) = result {
+        tracing::error!(%error, "server error");
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate.recv() => {},
+    }
+}
