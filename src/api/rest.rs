@@ -1,0 +1,104 @@
+//! PostgREST calls the chat makes. Every call carries the user's token; the database's
+//! row-level security decides what it may see and do.
+
+use gloo_net::http::{Request, RequestBuilder};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::auth::read;
+use super::{encode_component, ApiError};
+use crate::chat::model::{ConversationSummary, MessageRow};
+use crate::config::Config;
+
+/// How many messages a conversation opens with.
+pub const HISTORY_PAGE: usize = 50;
+
+fn authorised(builder: RequestBuilder, config: &Config, token: &str) -> RequestBuilder {
+    builder
+        .header("apikey", &config.supabase_anon_key)
+        .header("Authorization", &format!("Bearer {token}"))
+}
+
+async fn get<T: DeserializeOwned>(config: &Config, token: &str, path: &str) -> Result<T, ApiError> {
+    let url = format!("{}/rest/v1/{path}", config.supabase_url);
+    let response = authorised(Request::get(&url), config, token)
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    read(response).await
+}
+
+async fn post<T: DeserializeOwned>(
+    config: &Config,
+    token: &str,
+    path: &str,
+    prefer: Option<&str>,
+    body: &serde_json::Value,
+) -> Result<T, ApiError> {
+    let url = format!("{}/rest/v1/{path}", config.supabase_url);
+    let mut builder = authorised(Request::post(&url), config, token);
+    if let Some(prefer) = prefer {
+        builder = builder.header("Prefer", prefer);
+    }
+    let response = builder
+        .json(body)
+        .map_err(|e| ApiError::Decode(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    read(response).await
+}
+
+pub async fn conversation_summaries(config: &Config, token: &str) -> Result<Vec<ConversationSummary>, ApiError> {
+    post(config, token, "rpc/conversation_summaries", None, &json!({})).await
+}
+
+/// The newest [`HISTORY_PAGE`] messages, oldest first.
+pub async fn latest_messages(config: &Config, token: &str, conversation_id: &str) -> Result<Vec<MessageRow>, ApiError> {
+    let path = format!(
+        "messages?select=*&conversation_id=eq.{}&order=created_at.desc,id.desc&limit={HISTORY_PAGE}",
+        encode_component(conversation_id)
+    );
+    let mut rows: Vec<MessageRow> = get(config, token, &path).await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// Messages created at or after `since` (inclusive, so a message sharing the watermark's
+/// timestamp is not skipped; the store drops the overlap).
+pub async fn messages_since(
+    config: &Config,
+    token: &str,
+    conversation_id: &str,
+    since: &str,
+) -> Result<Vec<MessageRow>, ApiError> {
+    let path = format!(
+        "messages?select=*&conversation_id=eq.{}&created_at=gte.{}&order=created_at.asc,id.asc&limit=1000",
+        encode_component(conversation_id),
+        encode_component(since)
+    );
+    get(config, token, &path).await
+}
+
+/// Stores a message. Idempotent: the client-made id makes a retry a no-op, and the
+/// stored row is returned either way.
+pub async fn insert_message(config: &Config, token: &str, row: &MessageRow) -> Result<MessageRow, ApiError> {
+    let body = json!({ "id": row.id, "conversation_id": row.conversation_id, "body": row.body });
+    let inserted: Vec<MessageRow> =
+        post(config, token, "messages", Some("return=representation,resolution=ignore-duplicates"), &body).await?;
+    if let Some(row) = inserted.into_iter().next() {
+        return Ok(row);
+    }
+    // Already stored by an earlier attempt: read it back.
+    let path = format!("messages?select=*&id=eq.{}", encode_component(&row.id));
+    let existing: Vec<MessageRow> = get(config, token, &path).await?;
+    existing
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Decode("message neither inserted nor found".into()))
+}
+
+/// Marks the other person's messages in a conversation read; returns their ids.
+pub async fn mark_conversation_read(config: &Config, token: &str, conversation_id: &str) -> Result<Vec<String>, ApiError> {
+    post(config, token, "rpc/mark_conversation_read", None, &json!({ "conversation": conversation_id })).await
+}

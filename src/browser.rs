@@ -1,0 +1,66 @@
+//! Small browser facts the chat needs: the clock, fresh UUIDs, whether the page is
+//! visible, and the preferred language.
+
+/// Now, as an ISO 8601 UTC string (milliseconds).
+pub fn now_iso() -> String {
+    String::from(js_sys::Date::new_0().to_iso_string())
+}
+
+/// Now, in unix seconds.
+pub fn now_seconds() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// A random (v4) UUID for a new message, made by the browser's CSPRNG.
+pub fn new_uuid() -> String {
+    web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .map(|crypto| crypto.random_uuid())
+        .unwrap_or_else(fallback_uuid)
+}
+
+/// For the rare non-secure context without `crypto.randomUUID`.
+fn fallback_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    for byte in &mut bytes {
+        *byte = (js_sys::Math::random() * 256.0) as u8;
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// True when the person can see the page (not a background tab or minimised window).
+pub fn page_visible() -> bool {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .is_some_and(|document| !document.hidden())
+}
+
+/// `navigator.language`, e.g. `bg-BG`.
+pub fn preferred_language() -> String {
+    web_sys::window()
+        .and_then(|window| window.navigator().language())
+        .unwrap_or_default()
+}
+
+/// Local time of a timestamp as "14:05" (today) or "25.11 14:05", in the UI language.
+pub fn short_time(iso: &str, lang_tag: &str) -> String {
+    let date = js_sys::Date::new(&iso.into());
+    if date.get_time().is_nan() {
+        return String::new();
+    }
+    let today = js_sys::Date::new_0();
+    let same_day = date.get_full_year() == today.get_full_year()
+        && date.get_month() == today.get_month()
+        && date.get_date() == today.get_date();
+    let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+    if same_day {
+        time
+    } else if lang_tag == "en" {
+        format!("{}/{} {time}", date.get_month() + 1, date.get_date())
+    } else {
+        format!("{}.{:02} {time}", date.get_date(), date.get_month() + 1)
+    }
+}

@@ -1,0 +1,65 @@
+//! The open conversation: header with the live status, messages, composer. Mounted per
+//! conversation (keyed by id), so switching conversations leaves the old channel.
+
+use leptos::html::Ol;
+use leptos::prelude::*;
+
+use super::channel_status::ChannelStatus;
+use super::composer::Composer;
+use super::message_bubble::MessageBubble;
+use crate::chat::conversation::use_conversation;
+use crate::chat::model::ConversationSummary;
+use crate::context::use_app;
+use crate::i18n::Text;
+
+#[component]
+pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl IntoView {
+    let app = use_app();
+    let conversation = use_conversation(app, summary.conversation_id.clone());
+    let me = app.user_id().unwrap_or_default();
+    let list = NodeRef::<Ol>::new();
+
+    // Follow new messages unless the person scrolled up to read older ones.
+    Effect::new(move |_| {
+        conversation.store.track();
+        if let Some(list) = list.get() {
+            let distance = list.scroll_height() - list.scroll_top() - list.client_height();
+            if distance < 200 {
+                list.set_scroll_top(list.scroll_height());
+            }
+        }
+    });
+
+    let role = if summary.other_role == "trainer" { Text::Trainer } else { Text::Client };
+    let on_send = Callback::new(move |body: String| conversation.send(body));
+    let on_retry = Callback::new(move |id: String| conversation.retry(&id));
+
+    view! {
+        <section class="chat" data-conversation=summary.conversation_id.clone()>
+            <header>
+                <button class="back" on:click=move |_| on_back.run(())>{move || app.t(Text::Back)}</button>
+                <div class="who">
+                    <h2>{summary.other_name.clone()}</h2>
+                    <span class="role">{move || app.t(role)}</span>
+                </div>
+                <ChannelStatus status=conversation.status />
+            </header>
+            <Show when=move || conversation.problem.get().is_some()>
+                <p class="error" role="alert">{move || conversation.problem.get().map(|text| app.t(text))}</p>
+            </Show>
+            <ol class="messages" node_ref=list aria-live="polite">
+                <Show when=move || conversation.store.with(|s| s.is_empty())>
+                    <li class="empty muted">{move || app.t(Text::NoMessagesYet)}</li>
+                </Show>
+                <For
+                    each=move || conversation.store.with(|s| s.messages().to_vec())
+                    key=|m| (m.row.id.clone(), m.delivery, m.row.read_at.is_some(), m.sort_key.0)
+                    let:message
+                >
+                    <MessageBubble mine={message.row.sender_id == me} message=message on_retry=on_retry />
+                </For>
+            </ol>
+            <Composer on_send=on_send />
+        </section>
+    }
+}

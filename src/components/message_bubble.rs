@@ -1,0 +1,53 @@
+//! One message. Text is rendered as text (never HTML); one's own messages show their
+//! delivery state, and failed ones offer Retry.
+
+use leptos::prelude::*;
+
+use crate::browser::short_time;
+use crate::chat::store::{Delivery, StoredMessage};
+use crate::context::use_app;
+use crate::i18n::Text;
+
+#[component]
+pub fn MessageBubble(
+    message: StoredMessage,
+    mine: bool,
+    /// Called with the message id when Retry is pressed.
+    on_retry: Callback<String>,
+) -> impl IntoView {
+    let app = use_app();
+    let delivery = match (message.delivery, message.is_read()) {
+        (Delivery::Failed, _) => Text::NotSent,
+        (Delivery::Pending, _) => Text::Sending,
+        (Delivery::Sent, true) => Text::Read,
+        (Delivery::Sent, false) => Text::Sent,
+    };
+    let ticks = match delivery {
+        Text::Sending => "🕓",
+        Text::Read => "✓✓",
+        Text::Sent => "✓",
+        _ => "!",
+    };
+    let failed = message.delivery == Delivery::Failed;
+    let id = message.row.id.clone();
+    let created_at = message.row.created_at.clone();
+    let datetime = created_at.clone();
+    view! {
+        <li class="bubble" class:mine=mine class:failed=failed data-id=message.row.id.clone()
+            data-delivery=move || app.t(delivery)>
+            <p class="body">{message.row.body}</p>
+            <span class="meta">
+                <time datetime=datetime>{move || short_time(&created_at, app.lang.get().tag())}</time>
+                <Show when=move || mine>
+                    <span class="ticks" title=move || app.t(delivery) aria-label=move || app.t(delivery)>{ticks}</span>
+                </Show>
+            </span>
+            <Show when=move || failed>
+                <button class="retry" on:click={
+                    let id = id.clone();
+                    move |_| on_retry.run(id.clone())
+                }>{move || app.t(Text::Retry)}</button>
+            </Show>
+        </li>
+    }
+}

@@ -1,0 +1,9 @@
+//! UI components, one per file.
+
+pub mod channel_status;
+pub mod chat_view;
+pub mod composer;
+pub mod conversation_list;
+pub mod message_bubble;
+pub mod shell;
+pub mod sign_in;

@@ -1,0 +1,169 @@
+//! Bulgarian (the brief's language, and the default) and English. Every sentence the UI
+//! shows lives here, both languages side by side. Pure code.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Bg,
+    En,
+}
+
+impl Lang {
+    /// From a BCP 47 tag such as `navigator.language`; Bulgarian unless it is English.
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag.to_ascii_lowercase().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Bg
+        }
+    }
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Bg => "bg",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Bg => Lang::En,
+            Lang::En => Lang::Bg,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    SignInTitle,
+    Email,
+    Password,
+    SignIn,
+    SigningIn,
+    InvalidCredentials,
+    NetworkError,
+    ServerError,
+    SessionExpired,
+    SignOut,
+    Conversations,
+    NoConversations,
+    PickConversation,
+    NoMessagesYet,
+    ComposerPlaceholder,
+    Send,
+    DraftEmpty,
+    Sending,
+    Sent,
+    Read,
+    NotSent,
+    Retry,
+    Subscribing,
+    Subscribed,
+    ChannelError,
+    TimedOut,
+    ChannelClosed,
+    NotAllowed,
+    You,
+    Back,
+    Trainer,
+    Client,
+    SwitchLanguage,
+    Loading,
+    LoadFailed,
+}
+
+impl Text {
+    pub fn get(self, lang: Lang) -> &'static str {
+        let (bg, en) = match self {
+            Text::SignInTitle => ("Вход в Coach Chat", "Sign in to Coach Chat"),
+            Text::Email => ("Имейл", "Email"),
+            Text::Password => ("Парола", "Password"),
+            Text::SignIn => ("Вход", "Sign in"),
+            Text::SigningIn => ("Влизане…", "Signing in…"),
+            Text::InvalidCredentials => ("Грешен имейл или парола.", "Wrong email or password."),
+            Text::NetworkError => (
+                "Няма връзка със сървъра. Проверете интернета и опитайте отново.",
+                "Cannot reach the server. Check your connection and try again.",
+            ),
+            Text::ServerError => (
+                "Нещо се обърка на сървъра. Опитайте отново.",
+                "Something went wrong on the server. Please try again.",
+            ),
+            Text::SessionExpired => ("Сесията изтече. Влезте отново.", "Your session has expired. Please sign in again."),
+            Text::SignOut => ("Изход", "Sign out"),
+            Text::Conversations => ("Разговори", "Conversations"),
+            Text::NoConversations => ("Все още нямате разговори.", "No conversations yet."),
+            Text::PickConversation => ("Изберете разговор.", "Choose a conversation."),
+            Text::NoMessagesYet => ("Няма съобщения. Напишете първото!", "No messages yet. Say hello!"),
+            Text::ComposerPlaceholder => ("Напишете съобщение…", "Write a message…"),
+            Text::Send => ("Изпрати", "Send"),
+            Text::DraftEmpty => ("Съобщението е празно.", "The message is empty."),
+            Text::Sending => ("Изпраща се", "Sending"),
+            Text::Sent => ("Изпратено", "Sent"),
+            Text::Read => ("Прочетено", "Read"),
+            Text::NotSent => ("Не е изпратено", "Not sent"),
+            Text::Retry => ("Опитай пак", "Retry"),
+            Text::Subscribing => ("Свързване…", "Connecting…"),
+            Text::Subscribed => ("На линия", "Live"),
+            Text::ChannelError => ("Връзката прекъсна. Свързваме се отново…", "Connection lost. Reconnecting…"),
+            Text::TimedOut => ("Сървърът не отговаря. Опитваме отново…", "The server is not answering. Retrying…"),
+            Text::ChannelClosed => ("Връзката е затворена.", "Connection closed."),
+            Text::NotAllowed => ("Нямате достъп до този разговор.", "You do not have access to this conversation."),
+            Text::You => ("Вие", "You"),
+            Text::Back => ("Назад", "Back"),
+            Text::Trainer => ("Треньор", "Trainer"),
+            Text::Client => ("Клиент", "Client"),
+            Text::SwitchLanguage => ("English", "Български"),
+            Text::Loading => ("Зареждане…", "Loading…"),
+            Text::LoadFailed => ("Не успяхме да заредим данните.", "Could not load the data."),
+        };
+        match lang {
+            Lang::Bg => bg,
+            Lang::En => en,
+        }
+    }
+}
+
+/// "4012 of 4000 characters — too long".
+pub fn draft_too_long(lang: Lang, chars: usize, limit: usize) -> String {
+    match lang {
+        Lang::Bg => format!("Съобщението е твърде дълго: {chars} от най-много {limit} знака."),
+        Lang::En => format!("The message is too long: {chars} of at most {limit} characters."),
+    }
+}
+
+/// Shown as the limit approaches.
+pub fn chars_left(lang: Lang, left: usize) -> String {
+    match lang {
+        Lang::Bg => format!("Остават {left} знака"),
+        Lang::En => format!("{left} characters left"),
+    }
+}
+
+pub fn unread(lang: Lang, count: i64) -> String {
+    match lang {
+        Lang::Bg => format!("{count} непрочетени"),
+        Lang::En => format!("{count} unread"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_follows_the_browser_with_bulgarian_as_default() {
+        assert_eq!(Lang::from_tag("en-GB"), Lang::En);
+        assert_eq!(Lang::from_tag("bg-BG"), Lang::Bg);
+        assert_eq!(Lang::from_tag("de"), Lang::Bg);
+        assert_eq!(Lang::Bg.other(), Lang::En);
+    }
+
+    #[test]
+    fn both_languages_differ_for_every_sentence_but_the_names() {
+        assert_eq!(Text::InvalidCredentials.get(Lang::Bg), "Грешен имейл или парола.");
+        assert_eq!(Text::InvalidCredentials.get(Lang::En), "Wrong email or password.");
+        assert!(draft_too_long(Lang::Bg, 4001, 4000).contains("4001"));
+        assert!(chars_left(Lang::En, 12).starts_with("12"));
+    }
+}

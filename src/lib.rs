@@ -1,0 +1,65 @@
+//! Coach Chat: real-time messaging between personal trainers and their clients.
+//! A Leptos single-page app on Supabase (Auth, PostgREST, Realtime).
+
+pub mod api;
+pub mod browser;
+pub mod chat;
+pub mod components;
+pub mod config;
+pub mod context;
+pub mod i18n;
+pub mod realtime;
+pub mod session;
+pub mod storage;
+pub mod time;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use components::shell::Shell;
+use components::sign_in::SignIn;
+use config::Config;
+use context::AppContext;
+use i18n::Lang;
+
+const LANG_KEY: &str = "coach-chat.lang";
+
+/// The root: loads `config.json`, restores the session, then shows sign-in or the chat.
+#[component]
+pub fn App() -> impl IntoView {
+    let lang = storage::load::<String>(LANG_KEY)
+        .map(|tag| Lang::from_tag(&tag))
+        .unwrap_or_else(|| Lang::from_tag(&browser::preferred_language()));
+    let app = AppContext {
+        config: StoredValue::new(Config::default()),
+        lang: RwSignal::new(lang),
+        session: RwSignal::new(None),
+        realtime: StoredValue::new_local(None),
+        list_version: RwSignal::new(0),
+    };
+    provide_context(app);
+    let ready = RwSignal::new(false);
+    spawn_local(async move {
+        app.config.set_value(Config::load().await);
+        session::restore(app).await;
+        ready.set(true);
+    });
+    session::keep_fresh(app);
+    Effect::new(move |_| {
+        let lang = app.lang.get();
+        storage::save(LANG_KEY, &lang.tag());
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("lang", lang.tag());
+        }
+    });
+    let signed_in = Memo::new(move |_| app.session.with(|s| s.as_ref().map(|s| s.user.id.clone())));
+
+    view! {
+        <Show when=move || ready.get() fallback=|| view! { <p class="loading">"…"</p> }>
+            {move || match signed_in.get() {
+                Some(_) => view! { <Shell /> }.into_any(),
+                None => view! { <SignIn /> }.into_any(),
+            }}
+        </Show>
+    }
+}
