@@ -34,6 +34,14 @@ impl Cluster {
         Ok((cluster, fresh))
     }
 
+    /// Stops the cluster in `data_dir` if one runs there.
+    pub fn stop_dir(data_dir: &Path) -> Result<()> {
+        if !data_dir.join("PG_VERSION").exists() {
+            return Ok(());
+        }
+        Cluster { data_dir: absolute(data_dir)?, port: 0 }.stop()
+    }
+
     /// Connection string for a database of this cluster, as the superuser.
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)

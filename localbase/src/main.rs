@@ -22,6 +22,11 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Stop a private PostgreSQL cluster left running (e.g. by the integration tests).
+    StopDb {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -63,8 +68,11 @@ async fn main() {
                 .unwrap_or_else(|_| "localbase=info,tower_http=warn".into()),
         )
         .init();
-    let Command::Serve(args) = Cli::parse().command;
-    if let Err(error) = serve(args).await {
+    let result = match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::StopDb { data_dir } => Cluster::stop_dir(&data_dir).map_err(Into::into),
+    };
+    if let Err(error) = result {
         tracing::error!("{error}");
         std::process::exit(1);
     }
@@ -111,7 +119,11 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     if let Some(dir) = &args.app_dir {
         let site = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.app_port))).await?;
         println!("app             http://127.0.0.1:{}", args.app_port);
-        let files = axum::Router::new().fallback_service(ServeDir::new(dir));
+        // The app asks `config.json` where its backend is: here, always this server.
+        let config = serde_json::json!({ "supabase_url": public_url, "supabase_anon_key": keys.anon_key() });
+        let files = axum::Router::new()
+            .route("/config.json", axum::routing::get(move || async move { axum::Json(config) }))
+            .fallback_service(ServeDir::new(dir));
         servers.spawn(serve_until(site, files, stop));
     }
     shutdown_signal().await;

@@ -21,8 +21,8 @@ create table public.messages (
   id uuid primary key default gen_random_uuid(),
   conversation_id uuid not null references public.conversations on delete cascade,
   sender_id uuid not null default auth.uid() references public.profiles,
-  -- 1–4000 characters after trimming; the raw text may not exceed 4000 either.
-  body text not null check (length(btrim(body)) between 1 and 4000 and length(body) <= 4000),
+  -- 1–4000 characters and not only whitespace (btrim alone would let "\n" through).
+  body text not null check (length(body) between 1 and 4000 and body ~ '\S'),
   created_at timestamptz not null default now(),
   read_at timestamptz
 );

@@ -1,0 +1,213 @@
+//! Integration-test harness: one PostgreSQL cluster per machine (started on first use in
+//! `target/localbase-test-pg`, stopped by `scripts/test.sh`), a fresh database per test,
+//! and localbase's HTTP app on an ephemeral port.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use localbase::cluster::Cluster;
+use localbase::{app, db, jwt, AppState, Settings};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const TRAINER: &str = "trainer@example.com";
+pub const CLIENT: &str = "client@example.com";
+pub const CLIENT2: &str = "client2@example.com";
+pub const PASSWORD: &str = "demo-password";
+pub const CONVERSATION: &str = "c1000000-0000-4000-8000-000000000001";
+pub const CLIENT2_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
+pub const CLIENT_ID: &str = "a1000000-0000-4000-8000-000000000002";
+
+const TEST_DB_PORT: u16 = 54352;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The admin URL of the shared test cluster (started once per process, reused across runs).
+fn cluster_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    static LOCK: Mutex<()> = Mutex::new(());
+    URL.get_or_init(|| {
+        let _guard = LOCK.lock().unwrap();
+        let dir = workspace().join("target/localbase-test-pg");
+        let (cluster, _) = Cluster::ensure_running(&dir, TEST_DB_PORT).expect("test PostgreSQL cluster");
+        cluster.url("postgres")
+    })
+    .clone()
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub anon_key: String,
+    pub state: Arc<AppState>,
+    pub database_url: String,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    /// A fresh, seeded database and a running server.
+    pub async fn start() -> TestServer {
+        TestServer::start_with(Settings {
+            channel_error_backoff: Duration::from_millis(10),
+            ..Settings::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(mut settings: Settings) -> TestServer {
+        let admin = cluster_url();
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client.batch_execute(&format!("create database {name}")).await.unwrap();
+        let database_url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        let pool = db::pool(&database_url, 8).unwrap();
+        db::prepare(&pool, &workspace().join("supabase")).await.expect("migrations and seed");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address: SocketAddr = listener.local_addr().unwrap();
+        settings.public_url = format!("http://{address}");
+        let keys = jwt::Keys::new(jwt::DEFAULT_SECRET);
+        let state = AppState::new(pool, keys.clone(), settings);
+        state.reload_catalog().await.unwrap();
+        tokio::spawn(localbase::realtime::run_database_listener(state.clone(), database_url.clone()));
+        let router = app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        TestServer {
+            base: format!("http://{address}"),
+            anon_key: keys.anon_key(),
+            state,
+            database_url,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Signs in and returns (access token, user id).
+    pub async fn sign_in(&self, email: &str) -> (String, String) {
+        let response = self
+            .http
+            .post(format!("{}/auth/v1/token?grant_type=password", self.base))
+            .header("apikey", &self.anon_key)
+            .json(&json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "sign-in of {email}");
+        let body: Value = response.json().await.unwrap();
+        (body["access_token"].as_str().unwrap().into(), body["user"]["id"].as_str().unwrap().into())
+    }
+
+    pub fn rest(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}/rest/v1/{path}", self.base))
+            .header("apikey", &self.anon_key)
+            .header("Authorization", format!("Bearer {token}"))
+    }
+
+    pub async fn socket(&self, vsn: &str) -> Socket {
+        let url = format!(
+            "{}/realtime/v1/websocket?apikey={}&vsn={vsn}",
+            self.base.replace("http://", "ws://"),
+            self.anon_key
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("websocket");
+        Socket { stream, v2: vsn == "2.0.0", next_ref: 0 }
+    }
+}
+
+/// A raw Phoenix client for tests, speaking v1 or v2 text frames.
+pub struct Socket {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    v2: bool,
+    next_ref: u64,
+}
+
+/// A decoded frame: (join_ref, ref, topic, event, payload).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub join_ref: Value,
+    pub reference: Value,
+    pub topic: String,
+    pub event: String,
+    pub payload: Value,
+}
+
+impl Socket {
+    pub async fn send_raw(&mut self, message: Message) {
+        self.stream.send(message).await.unwrap();
+    }
+
+    pub async fn push(&mut self, join_ref: Option<&str>, topic: &str, event: &str, payload: Value) -> String {
+        self.next_ref += 1;
+        let reference = self.next_ref.to_string();
+        let text = if self.v2 {
+            json!([join_ref, reference, topic, event, payload]).to_string()
+        } else {
+            json!({"join_ref": join_ref, "ref": reference, "topic": topic, "event": event, "payload": payload}).to_string()
+        };
+        self.send_raw(Message::Text(text.into())).await;
+        reference
+    }
+
+    /// The next frame, or `None` after `within`.
+    pub async fn next(&mut self, within: Duration) -> Option<Received> {
+        loop {
+            let message = tokio::time::timeout(within, self.stream.next()).await.ok()??.ok()?;
+            let Message::Text(text) = message else { continue };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            return Some(if self.v2 {
+                Received {
+                    join_ref: value[0].clone(),
+                    reference: value[1].clone(),
+                    topic: value[2].as_str().unwrap().into(),
+                    event: value[3].as_str().unwrap().into(),
+                    payload: value[4].clone(),
+                }
+            } else {
+                Received {
+                    join_ref: value["join_ref"].clone(),
+                    reference: value["ref"].clone(),
+                    topic: value["topic"].as_str().unwrap().into(),
+                    event: value["event"].as_str().unwrap().into(),
+                    payload: value["payload"].clone(),
+                }
+            });
+        }
+    }
+
+    /// Waits for a frame matching `event` on `topic`, skipping others.
+    pub async fn expect(&mut self, topic: &str, event: &str, within: Duration) -> Received {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self
+                .next(left)
+                .await
+                .unwrap_or_else(|| panic!("no {event} on {topic} within {within:?}"));
+            if frame.topic == topic && frame.event == event {
+                return frame;
+            }
+        }
+    }
+
+    /// Joins a private channel; returns the join reply's payload.
+    pub async fn join_private(&mut self, sub_topic: &str, token: &str) -> Value {
+        let topic = format!("realtime:{sub_topic}");
+        self.next_ref += 1;
+        let join_ref = (self.next_ref + 1000).to_string();
+        let payload = json!({
+            "config": {"broadcast": {"ack": true, "self": false}, "presence": {"key": "", "enabled": false},
+                       "postgres_changes": [], "private": true},
+            "access_token": token,
+        });
+        self.push(Some(&join_ref), &topic, "phx_join", payload).await;
+        self.expect(&topic, "phx_reply", Duration::from_secs(5)).await.payload
+    }
+}

@@ -1,0 +1,266 @@
+//! End-to-end harness: a private localbase (its own PostgreSQL, seeded, serving the built
+//! app) and chromedriver, both stopped when dropped, plus a small browser-session helper.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn wait_for_port(port: u16, within: Duration) {
+    let deadline = Instant::now() + within;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port} after {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A running localbase with a fresh, seeded database, serving `dist/`.
+pub struct Localbase {
+    child: Option<Child>,
+    data_dir: PathBuf,
+    pub api_port: u16,
+    pub db_port: u16,
+    pub app_port: u16,
+    extra_args: Vec<String>,
+}
+
+impl Localbase {
+    pub fn start() -> Localbase {
+        Localbase::start_with(&[])
+    }
+
+    pub fn start_with(extra_args: &[&str]) -> Localbase {
+        let dist = workspace().join("dist/index.html");
+        assert!(dist.exists(), "{} is missing: build the app first (trunk build --release)", dist.display());
+        let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst) + std::process::id() as u16 % 50;
+        let base = 55000 + slot * 10;
+        let data_dir = workspace().join(format!("target/e2e/localbase-{base}"));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let mut localbase = Localbase {
+            child: None,
+            data_dir,
+            api_port: base + 1,
+            db_port: base + 2,
+            app_port: base + 3,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        };
+        localbase.spawn();
+        localbase
+    }
+
+    fn binary() -> PathBuf {
+        std::env::var_os("LOCALBASE_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("target/debug/localbase"))
+    }
+
+    fn spawn(&mut self) {
+        let binary = Localbase::binary();
+        assert!(binary.exists(), "{} is missing: cargo build -p localbase", binary.display());
+        let log = std::fs::File::create(workspace().join(format!("target/e2e/localbase-{}.log", self.api_port)))
+            .or_else(|_| {
+                std::fs::create_dir_all(workspace().join("target/e2e"))?;
+                std::fs::File::create(workspace().join(format!("target/e2e/localbase-{}.log", self.api_port)))
+            })
+            .expect("log file");
+        let child = Command::new(binary)
+            .current_dir(workspace())
+            .args(["serve", "--data-dir"])
+            .arg(&self.data_dir)
+            .args(["--db-port", &self.db_port.to_string()])
+            .args(["--port", &self.api_port.to_string()])
+            .args(["--app-dir", "dist", "--app-port", &self.app_port.to_string()])
+            .args(["--channel-error-backoff-ms", "200"])
+            .args(&self.extra_args)
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::from(log.try_clone().expect("log file")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start localbase");
+        self.child = Some(child);
+        wait_for_port(self.api_port, Duration::from_secs(90));
+        wait_for_port(self.app_port, Duration::from_secs(10));
+    }
+
+    /// Stops the server (PostgreSQL included) and starts it again on the same data.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child);
+        }
+    }
+
+    pub fn app_url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.app_port)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+impl Drop for Localbase {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// chromedriver on its own port.
+pub struct Driver {
+    child: Child,
+    pub port: u16,
+}
+
+impl Driver {
+    pub fn start() -> Driver {
+        let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst) + std::process::id() as u16 % 50;
+        let port = 9600 + slot;
+        let child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver (apt-get install chromium-driver)");
+        wait_for_port(port, Duration::from_secs(20));
+        Driver { child, port }
+    }
+
+    /// A new, independent browser (its own profile, storage and cookies).
+    pub async fn browser(&self) -> Client {
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--no-first-run", "--lang=bg-BG", "--accept-lang=bg-BG", "--window-size=1100,800"],
+            }
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("WebDriver session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub const TRAINER: &str = "trainer@example.com";
+pub const CLIENT: &str = "client@example.com";
+pub const CLIENT2: &str = "client2@example.com";
+pub const PASSWORD: &str = "demo-password";
+pub const TRAINER_CLIENT_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000001";
+
+/// Polls `check` every 20 ms until it returns `Some`, or panics with `what` after `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Signs in through the form.
+pub async fn sign_in(browser: &Client, app_url: &str, email: &str, password: &str) {
+    browser.goto(app_url).await.expect("open app");
+    let email_input = browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("input[name=email]"))
+        .await
+        .expect("sign-in form");
+    email_input.send_keys(email).await.expect("type email");
+    browser.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
+    browser.find(Locator::Css("form.card button[type=submit]")).await.unwrap().click().await.unwrap();
+}
+
+/// Opens a conversation from the list and waits until its channel is SUBSCRIBED.
+pub async fn open_conversation(browser: &Client, conversation_id: &str) {
+    let selector = format!("button.conversation[data-conversation='{conversation_id}']");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&selector))
+        .await
+        .expect("conversation in the list")
+        .click()
+        .await
+        .expect("open conversation");
+    wait_subscribed(browser).await;
+}
+
+pub async fn wait_subscribed(browser: &Client) {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(".chat .channel-status[data-status=SUBSCRIBED]"))
+        .await
+        .expect("channel SUBSCRIBED");
+}
+
+/// Types into the composer (a newline as Shift+Enter, as a person would) and presses Enter.
+pub async fn send(browser: &Client, text: &str) {
+    use fantoccini::key::Key;
+    let composer = browser.find(Locator::Css(".composer textarea")).await.expect("composer");
+    let shift_enter: String = [char::from(Key::Shift), char::from(Key::Enter), char::from(Key::Null)].iter().collect();
+    composer.send_keys(&text.replace('\n', &shift_enter)).await.expect("type");
+    composer.send_keys(&char::from(fantoccini::key::Key::Enter).to_string()).await.expect("Enter");
+}
+
+/// The message texts shown, top to bottom.
+pub async fn bubble_texts(browser: &Client) -> Vec<String> {
+    let script = "return Array.from(document.querySelectorAll('.messages .bubble .body')).map(e => e.textContent)";
+    let value = browser.execute(script, vec![]).await.unwrap_or_default();
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+/// A text nobody else will send.
+pub fn unique(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{label} {nanos}")
+}
