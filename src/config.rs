@@ -16,7 +16,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { supabase_url: LOCAL_URL.into(), supabase_anon_key: LOCAL_ANON_KEY.into() }
+        Config {
+            supabase_url: LOCAL_URL.into(),
+            supabase_anon_key: LOCAL_ANON_KEY.into(),
+        }
     }
 }
 
@@ -53,15 +56,25 @@ mod tests {
 
     #[test]
     fn realtime_url_follows_the_api_url() {
-        let hosted = Config { supabase_url: "https://abc.supabase.co/".into(), supabase_anon_key: "k".into() };
-        assert_eq!(hosted.realtime_url(), "wss://abc.supabase.co/realtime/v1/websocket?apikey=k&vsn=2.0.0");
-        assert!(Config::default().realtime_url().starts_with("ws://127.0.0.1:54321/realtime/v1/websocket?apikey=eyJ"));
+        let hosted = Config {
+            supabase_url: "https://abc.supabase.co/".into(),
+            supabase_anon_key: "k".into(),
+        };
+        assert_eq!(
+            hosted.realtime_url(),
+            "wss://abc.supabase.co/realtime/v1/websocket?apikey=k&vsn=2.0.0"
+        );
+        assert!(Config::default()
+            .realtime_url()
+            .starts_with("ws://127.0.0.1:54321/realtime/v1/websocket?apikey=eyJ"));
     }
 
     #[test]
     fn config_json_uses_supabase_names() {
-        let config: Config =
-            serde_json::from_str(r#"{"supabase_url":"https://x.supabase.co","supabase_anon_key":"anon"}"#).unwrap();
+        let config: Config = serde_json::from_str(
+            r#"{"supabase_url":"https://x.supabase.co","supabase_anon_key":"anon"}"#,
+        )
+        .unwrap();
         assert_eq!(config.supabase_anon_key, "anon");
     }
 }

@@ -20,16 +20,29 @@ pub struct AppContext {
 }
 
 impl AppContext {
+    /// A signed-out context for `config`, in `lang`.
+    pub fn new(config: Config, lang: Lang) -> Self {
+        AppContext {
+            config: StoredValue::new(config),
+            lang: RwSignal::new(lang),
+            session: RwSignal::new(None),
+            realtime: StoredValue::new_local(None),
+            list_version: RwSignal::new(0),
+        }
+    }
+
     pub fn config(&self) -> Config {
         self.config.get_value()
     }
 
     pub fn token(&self) -> Option<String> {
-        self.session.with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
     }
 
     pub fn user_id(&self) -> Option<String> {
-        self.session.with_untracked(|s| s.as_ref().map(|s| s.user.id.clone()))
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.user.id.clone()))
     }
 
     /// A translated sentence, tracked so it changes with the language.

@@ -89,12 +89,18 @@ impl Text {
                 "Нещо се обърка на сървъра. Опитайте отново.",
                 "Something went wrong on the server. Please try again.",
             ),
-            Text::SessionExpired => ("Сесията изтече. Влезте отново.", "Your session has expired. Please sign in again."),
+            Text::SessionExpired => (
+                "Сесията изтече. Влезте отново.",
+                "Your session has expired. Please sign in again.",
+            ),
             Text::SignOut => ("Изход", "Sign out"),
             Text::Conversations => ("Разговори", "Conversations"),
             Text::NoConversations => ("Все още нямате разговори.", "No conversations yet."),
             Text::PickConversation => ("Изберете разговор.", "Choose a conversation."),
-            Text::NoMessagesYet => ("Няма съобщения. Напишете първото!", "No messages yet. Say hello!"),
+            Text::NoMessagesYet => (
+                "Няма съобщения. Напишете първото!",
+                "No messages yet. Say hello!",
+            ),
             Text::ComposerPlaceholder => ("Напишете съобщение…", "Write a message…"),
             Text::Send => ("Изпрати", "Send"),
             Text::DraftEmpty => ("Съобщението е празно.", "The message is empty."),
@@ -105,10 +111,19 @@ impl Text {
             Text::Retry => ("Опитай пак", "Retry"),
             Text::Subscribing => ("Свързване…", "Connecting…"),
             Text::Subscribed => ("На линия", "Live"),
-            Text::ChannelError => ("Връзката прекъсна. Свързваме се отново…", "Connection lost. Reconnecting…"),
-            Text::TimedOut => ("Сървърът не отговаря. Опитваме отново…", "The server is not answering. Retrying…"),
+            Text::ChannelError => (
+                "Връзката прекъсна. Свързваме се отново…",
+                "Connection lost. Reconnecting…",
+            ),
+            Text::TimedOut => (
+                "Сървърът не отговаря. Опитваме отново…",
+                "The server is not answering. Retrying…",
+            ),
             Text::ChannelClosed => ("Връзката е затворена.", "Connection closed."),
-            Text::NotAllowed => ("Нямате достъп до този разговор.", "You do not have access to this conversation."),
+            Text::NotAllowed => (
+                "Нямате достъп до този разговор.",
+                "You do not have access to this conversation.",
+            ),
             Text::You => ("Вие", "You"),
             Text::Back => ("Назад", "Back"),
             Text::Trainer => ("Треньор", "Trainer"),
@@ -161,8 +176,14 @@ mod tests {
 
     #[test]
     fn both_languages_differ_for_every_sentence_but_the_names() {
-        assert_eq!(Text::InvalidCredentials.get(Lang::Bg), "Грешен имейл или парола.");
-        assert_eq!(Text::InvalidCredentials.get(Lang::En), "Wrong email or password.");
+        assert_eq!(
+            Text::InvalidCredentials.get(Lang::Bg),
+            "Грешен имейл или парола."
+        );
+        assert_eq!(
+            Text::InvalidCredentials.get(Lang::En),
+            "Wrong email or password."
+        );
         assert!(draft_too_long(Lang::Bg, 4001, 4000).contains("4001"));
         assert!(chars_left(Lang::En, 12).starts_with("12"));
     }

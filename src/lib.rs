@@ -30,13 +30,7 @@ pub fn App() -> impl IntoView {
     let lang = storage::load::<String>(LANG_KEY)
         .map(|tag| Lang::from_tag(&tag))
         .unwrap_or_else(|| Lang::from_tag(&browser::preferred_language()));
-    let app = AppContext {
-        config: StoredValue::new(Config::default()),
-        lang: RwSignal::new(lang),
-        session: RwSignal::new(None),
-        realtime: StoredValue::new_local(None),
-        list_version: RwSignal::new(0),
-    };
+    let app = AppContext::new(Config::default(), lang);
     provide_context(app);
     let ready = RwSignal::new(false);
     spawn_local(async move {
@@ -48,7 +42,10 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| {
         let lang = app.lang.get();
         storage::save(LANG_KEY, &lang.tag());
-        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
             let _ = root.set_attribute("lang", lang.tag());
         }
     });

@@ -13,7 +13,9 @@ const SESSION_KEY: &str = "coach-chat.session";
 
 /// Restores a stored session, refreshing it first when it is (nearly) expired.
 pub async fn restore(app: AppContext) {
-    let Some(stored) = storage::load::<Session>(SESSION_KEY) else { return };
+    let Some(stored) = storage::load::<Session>(SESSION_KEY) else {
+        return;
+    };
     if stored.refresh_in(now_seconds()) > 0 {
         app.session.set(Some(stored));
         return;
@@ -38,7 +40,9 @@ pub fn adopt(app: AppContext, session: Session) {
 pub fn keep_fresh(app: AppContext) {
     let timer = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
     Effect::new(move |_| {
-        let due = app.session.with(|s| s.as_ref().map(|s| s.refresh_in(now_seconds())));
+        let due = app
+            .session
+            .with(|s| s.as_ref().map(|s| s.refresh_in(now_seconds())));
         // Replacing the timer drops (cancels) the previous one.
         timer.set_value(due.map(|seconds| {
             let millis = (seconds.clamp(0, 86_400) * 1000) as u32;
@@ -51,7 +55,10 @@ pub fn keep_fresh(app: AppContext) {
 }
 
 async fn refresh_now(app: AppContext) {
-    let Some(refresh_token) = app.session.with_untracked(|s| s.as_ref().map(|s| s.refresh_token.clone())) else {
+    let Some(refresh_token) = app
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.refresh_token.clone()))
+    else {
         return;
     };
     match auth::refresh(&app.config(), &refresh_token).await {

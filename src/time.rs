@@ -4,13 +4,19 @@
 /// Microseconds since 1970-01-01T00:00:00Z, or `None` for text that is not RFC 3339.
 pub fn parse_micros(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
-    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b' ') {
+    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b' ')
+    {
         return None;
     }
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &text[19..];
@@ -20,7 +26,11 @@ pub fn parse_micros(text: &str) -> Option<i64> {
         if digits == 0 {
             return None;
         }
-        let padded: String = fraction[..digits].chars().chain(std::iter::repeat('0')).take(6).collect();
+        let padded: String = fraction[..digits]
+            .chars()
+            .chain(std::iter::repeat('0'))
+            .take(6)
+            .collect();
         micros = padded.parse().ok()?;
         rest = &fraction[digits..];
     }
@@ -66,7 +76,10 @@ mod tests {
         let javascript = parse_micros("2026-11-25T14:29:15.123Z").unwrap();
         assert_eq!(postgres - javascript, 456);
         assert_eq!(parse_micros("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_micros("2000-03-01T00:00:00Z"), Some(951_868_800_000_000));
+        assert_eq!(
+            parse_micros("2000-03-01T00:00:00Z"),
+            Some(951_868_800_000_000)
+        );
     }
 
     #[test]
@@ -75,12 +88,21 @@ mod tests {
             parse_micros("2026-11-25T16:29:15+02:00"),
             parse_micros("2026-11-25T14:29:15Z")
         );
-        assert_eq!(parse_micros("2026-11-25T14:29:15+0100"), parse_micros("2026-11-25T13:29:15Z"));
+        assert_eq!(
+            parse_micros("2026-11-25T14:29:15+0100"),
+            parse_micros("2026-11-25T13:29:15Z")
+        );
     }
 
     #[test]
     fn rejects_garbage() {
-        for text in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-25T14:29:15.Z", "2026-11-25T14:29:15 UTC"] {
+        for text in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-25T14:29:15.Z",
+            "2026-11-25T14:29:15 UTC",
+        ] {
             assert_eq!(parse_micros(text), None, "{text}");
         }
     }

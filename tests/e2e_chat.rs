@@ -26,24 +26,44 @@ async fn trainer_and_client_chat_in_real_time_and_history_survives_reload() {
     let question = unique("Как си днес? 💪");
     send(&trainer, &question).await;
     let sent_at = Instant::now();
-    eventually(Duration::from_secs(5), "trainer's message at the client", || async {
-        bubble_texts(&client).await.contains(&question).then_some(())
-    })
+    eventually(
+        Duration::from_secs(5),
+        "trainer's message at the client",
+        || async {
+            bubble_texts(&client)
+                .await
+                .contains(&question)
+                .then_some(())
+        },
+    )
     .await;
-    println!("trainer → client shown after {:?} (incl. WebDriver polling)", sent_at.elapsed());
+    println!(
+        "trainer → client shown after {:?} (incl. WebDriver polling)",
+        sent_at.elapsed()
+    );
 
     let answer = unique("Отлично, благодаря!\nДо утре.");
     send(&client, &answer).await;
-    eventually(Duration::from_secs(5), "client's reply at the trainer", || async {
-        bubble_texts(&trainer).await.contains(&answer).then_some(())
-    })
+    eventually(
+        Duration::from_secs(5),
+        "client's reply at the trainer",
+        || async { bubble_texts(&trainer).await.contains(&answer).then_some(()) },
+    )
     .await;
 
     // Nothing doubled on the sender's side either (optimistic bubble + database row).
     for browser in [&trainer, &client] {
         let texts = bubble_texts(browser).await;
-        assert_eq!(texts.iter().filter(|t| **t == question).count(), 1, "{texts:?}");
-        assert_eq!(texts.iter().filter(|t| **t == answer).count(), 1, "{texts:?}");
+        assert_eq!(
+            texts.iter().filter(|t| **t == question).count(),
+            1,
+            "{texts:?}"
+        );
+        assert_eq!(
+            texts.iter().filter(|t| **t == answer).count(),
+            1,
+            "{texts:?}"
+        );
     }
 
     trainer.refresh().await.unwrap();
@@ -57,10 +77,23 @@ async fn trainer_and_client_chat_in_real_time_and_history_survives_reload() {
             texts.contains(&answer).then_some(texts)
         })
         .await;
-        let q = texts.iter().position(|t| *t == question).expect("question kept");
-        let a = texts.iter().position(|t| *t == answer).expect("answer kept");
+        let q = texts
+            .iter()
+            .position(|t| *t == question)
+            .expect("question kept");
+        let a = texts
+            .iter()
+            .position(|t| *t == answer)
+            .expect("answer kept");
         assert!(q < a, "order kept: {texts:?}");
-        assert_eq!(texts.iter().filter(|t| **t == question || **t == answer).count(), 2, "{texts:?}");
+        assert_eq!(
+            texts
+                .iter()
+                .filter(|t| **t == question || **t == answer)
+                .count(),
+            2,
+            "{texts:?}"
+        );
         assert!(texts.len() >= 5, "seeded history is shown too: {texts:?}");
     }
 
@@ -87,11 +120,21 @@ async fn wrong_password_is_explained_and_another_client_sees_nothing_of_the_conv
     stranger.goto(&app).await.unwrap();
     sign_in(&stranger, &app, CLIENT2, PASSWORD).await;
     wait_subscribed(&stranger).await;
-    let conversations = stranger.find_all(Locator::Css("button.conversation")).await.unwrap();
-    assert_eq!(conversations.len(), 1, "client2 has only their own conversation");
+    let conversations = stranger
+        .find_all(Locator::Css("button.conversation"))
+        .await
+        .unwrap();
+    assert_eq!(
+        conversations.len(),
+        1,
+        "client2 has only their own conversation"
+    );
     let hidden = format!("button.conversation[data-conversation='{TRAINER_CLIENT_CONVERSATION}']");
     assert!(stranger.find(Locator::Css(&hidden)).await.is_err());
     let texts = bubble_texts(&stranger).await;
-    assert!(!texts.iter().any(|t| t.contains("клековете")), "no message of another conversation: {texts:?}");
+    assert!(
+        !texts.iter().any(|t| t.contains("клековете")),
+        "no message of another conversation: {texts:?}"
+    );
     stranger.close().await.unwrap();
 }

@@ -9,11 +9,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use deadpool_postgres::GenericClient;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use deadpool_postgres::GenericClient;
 
 use crate::caller::bearer;
 use crate::jwt::{now, TokenError};
@@ -38,12 +38,21 @@ pub struct AuthError {
 
 impl AuthError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        AuthError { status, code, message: message.into(), versioned: true }
+        AuthError {
+            status,
+            code,
+            message: message.into(),
+            versioned: true,
+        }
     }
 
     fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "auth request failed");
-        AuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "unexpected_failure", "Unexpected failure")
+        AuthError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unexpected_failure",
+            "Unexpected failure",
+        )
     }
 
     fn for_headers(mut self, headers: &HeaderMap) -> Self {
@@ -76,7 +85,11 @@ async fn token(
 ) -> Result<Json<Value>, AuthError> {
     let result = async {
         let body: Value = serde_json::from_slice(&body).map_err(|_| {
-            AuthError::new(StatusCode::BAD_REQUEST, "bad_json", "Could not parse request body as JSON")
+            AuthError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                "Could not parse request body as JSON",
+            )
         })?;
         let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
         match grant.grant_type.as_deref() {
@@ -90,7 +103,9 @@ async fn token(
         }
     }
     .await;
-    result.map(Json).map_err(|error| error.for_headers(&headers))
+    result
+        .map(Json)
+        .map_err(|error| error.for_headers(&headers))
 }
 
 const USER_JSON: &str = "json_build_object(
@@ -133,9 +148,12 @@ async fn password_grant(state: &AppState, email: &str, password: &str) -> Result
     let user_id: uuid::Uuid = row.get(0);
     let user: Value = row.get(1);
     let session_id = uuid::Uuid::new_v4();
-    tx.execute("insert into auth.sessions (id, user_id) values ($1, $2)", &[&session_id, &user_id])
-        .await
-        .map_err(AuthError::internal)?;
+    tx.execute(
+        "insert into auth.sessions (id, user_id) values ($1, $2)",
+        &[&session_id, &user_id],
+    )
+    .await
+    .map_err(AuthError::internal)?;
     let refresh = issue_refresh_token(&tx, user_id, session_id, None).await?;
     tx.commit().await.map_err(AuthError::internal)?;
     Ok(session_response(state, user, session_id, refresh))
@@ -205,7 +223,12 @@ async fn issue_refresh_token(
     Ok(token)
 }
 
-fn session_response(state: &AppState, user: Value, session_id: uuid::Uuid, refresh: String) -> Value {
+fn session_response(
+    state: &AppState,
+    user: Value,
+    session_id: uuid::Uuid,
+    refresh: String,
+) -> Value {
     let issued_at = now();
     let expires_in = state.settings.jwt_expiry_seconds;
     let claims = json!({
@@ -252,24 +275,38 @@ fn user_claims(state: &AppState, headers: &HeaderMap) -> Result<Value, AuthError
     }
 }
 
-async fn user(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json<Value>, AuthError> {
+async fn user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AuthError> {
     let result = async {
         let claims = user_claims(&state, &headers)?;
         let id: uuid::Uuid = claims["sub"]
             .as_str()
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| AuthError::new(StatusCode::FORBIDDEN, "bad_jwt", "invalid claim: sub"))?;
+            .ok_or_else(|| {
+                AuthError::new(StatusCode::FORBIDDEN, "bad_jwt", "invalid claim: sub")
+            })?;
         let client = state.pool.get().await.map_err(AuthError::internal)?;
         let row = client
-            .query_opt(&format!("select {USER_JSON} from auth.users u where u.id = $1"), &[&id])
+            .query_opt(
+                &format!("select {USER_JSON} from auth.users u where u.id = $1"),
+                &[&id],
+            )
             .await
             .map_err(AuthError::internal)?;
         row.map(|row| row.get::<_, Value>(0)).ok_or_else(|| {
-            AuthError::new(StatusCode::FORBIDDEN, "user_not_found", "User from sub claim in JWT does not exist")
+            AuthError::new(
+                StatusCode::FORBIDDEN,
+                "user_not_found",
+                "User from sub claim in JWT does not exist",
+            )
         })
     }
     .await;
-    result.map(Json).map_err(|error| error.for_headers(&headers))
+    result
+        .map(Json)
+        .map_err(|error| error.for_headers(&headers))
 }
 
 #[derive(Deserialize)]
@@ -286,14 +323,26 @@ async fn logout(
 ) -> Result<StatusCode, AuthError> {
     let result = async {
         let claims = user_claims(&state, &headers)?;
-        let user_id: uuid::Uuid = claims["sub"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
+        let user_id: uuid::Uuid = claims["sub"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default();
         let session_id: Option<uuid::Uuid> =
             claims["session_id"].as_str().and_then(|s| s.parse().ok());
         let client = state.pool.get().await.map_err(AuthError::internal)?;
         let (sql, scope_session) = match query.scope.as_deref() {
-            Some("local") => ("delete from auth.sessions where user_id = $1 and id = $2", session_id),
-            Some("others") => ("delete from auth.sessions where user_id = $1 and id <> $2", session_id),
-            _ => ("delete from auth.sessions where user_id = $1 and $2::uuid is null or user_id = $1", None),
+            Some("local") => (
+                "delete from auth.sessions where user_id = $1 and id = $2",
+                session_id,
+            ),
+            Some("others") => (
+                "delete from auth.sessions where user_id = $1 and id <> $2",
+                session_id,
+            ),
+            _ => (
+                "delete from auth.sessions where user_id = $1 and $2::uuid is null or user_id = $1",
+                None,
+            ),
         };
         client
             .execute(sql, &[&user_id, &scope_session])

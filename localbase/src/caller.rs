@@ -43,7 +43,10 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
 }
 
@@ -62,7 +65,11 @@ pub async fn require_api_key(
         Some(key) if state.keys.verify(&key, now()).is_err() => "Invalid API key",
         Some(_) => return next.run(request).await,
     };
-    (StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "message": message }))).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({ "message": message })),
+    )
+        .into_response()
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {

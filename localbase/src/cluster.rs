@@ -39,7 +39,11 @@ impl Cluster {
         if !data_dir.join("PG_VERSION").exists() {
             return Ok(());
         }
-        Cluster { data_dir: absolute(data_dir)?, port: 0 }.stop()
+        Cluster {
+            data_dir: absolute(data_dir)?,
+            port: 0,
+        }
+        .stop()
     }
 
     /// Connection string for a database of this cluster, as the superuser.
@@ -54,12 +58,22 @@ impl Cluster {
     fn init(&self) -> Result<()> {
         std::fs::create_dir_all(&self.data_dir)?;
         if is_root() {
-            run(Command::new("chown").args(["-R", RUN_AS]).arg(&self.data_dir))?;
+            run(Command::new("chown")
+                .args(["-R", RUN_AS])
+                .arg(&self.data_dir))?;
         }
         tracing::info!(dir = %self.data_dir.display(), "initialising PostgreSQL cluster");
         run(self
             .pg_command("initdb")
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-D"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "-D",
+            ])
             .arg(&self.data_dir))?;
         Ok(())
     }

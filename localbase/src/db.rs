@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use deadpool_postgres::{Config as PoolConfig, Object, Pool, Runtime};
 use deadpool_postgres::Transaction;
+use deadpool_postgres::{Config as PoolConfig, Object, Pool, Runtime};
 use tokio_postgres::NoTls;
 
 use crate::error::{Error, Result};
@@ -46,10 +46,12 @@ pub async fn prepare(pool: &Pool, supabase_dir: &Path) -> Result<()> {
             tracing::info!("seeding from {}", seed.display());
             let sql = std::fs::read_to_string(&seed)?;
             let tx = client.transaction().await?;
-            tx.batch_execute(&sql).await.map_err(|source| Error::Migration {
-                name: "seed.sql".into(),
-                source,
-            })?;
+            tx.batch_execute(&sql)
+                .await
+                .map_err(|source| Error::Migration {
+                    name: "seed.sql".into(),
+                    source,
+                })?;
             tx.commit().await?;
         }
     }
@@ -67,7 +69,11 @@ async fn apply_migrations(client: &mut Object, dir: &Path) -> Result<()> {
     };
     files.sort();
     for path in files {
-        let file_name = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        let file_name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         // Supabase CLI names: <version>_<name>.sql
         let (version, name) = file_name.split_once('_').unwrap_or((&file_name, ""));
         let applied = client
@@ -83,10 +89,12 @@ async fn apply_migrations(client: &mut Object, dir: &Path) -> Result<()> {
         tracing::info!(version, name, "applying migration");
         let sql = std::fs::read_to_string(&path)?;
         let tx = client.transaction().await?;
-        tx.batch_execute(&sql).await.map_err(|source| Error::Migration {
-            name: file_name.clone(),
-            source,
-        })?;
+        tx.batch_execute(&sql)
+            .await
+            .map_err(|source| Error::Migration {
+                name: file_name.clone(),
+                source,
+            })?;
         tx.execute(
             "insert into supabase_migrations.schema_migrations (version, name, statements) \
              values ($1, $2, array[$3])",

@@ -117,11 +117,15 @@ mod tests {
     #[test]
     fn verifies_its_own_tokens_and_reports_expiry_in_seconds() {
         let keys = Keys::new(DEFAULT_SECRET);
-        let token = keys.sign(&serde_json::json!({"role": "authenticated", "exp": 100, "sub": "u"}));
+        let token =
+            keys.sign(&serde_json::json!({"role": "authenticated", "exp": 100, "sub": "u"}));
         let claims = keys.verify(&token, 50).unwrap();
         assert_eq!(claims.sub.as_deref(), Some("u"));
         assert_eq!(claims.database_role(), "authenticated");
-        assert_eq!(keys.verify(&token, 130).unwrap_err(), TokenError::Expired(30));
+        assert_eq!(
+            keys.verify(&token, 130).unwrap_err(),
+            TokenError::Expired(30)
+        );
     }
 
     #[test]
@@ -130,14 +134,25 @@ mod tests {
         let other = Keys::new("another-secret-another-secret-another-secret");
         let token = other.sign(&serde_json::json!({"role": "anon", "exp": 100}));
         assert_eq!(keys.verify(&token, 0).unwrap_err(), TokenError::Signature);
-        assert_eq!(keys.verify("not a jwt", 0).unwrap_err(), TokenError::Malformed);
+        assert_eq!(
+            keys.verify("not a jwt", 0).unwrap_err(),
+            TokenError::Malformed
+        );
         let no_role = keys.sign(&serde_json::json!({"exp": 100}));
-        assert_eq!(keys.verify(&no_role, 0).unwrap_err(), TokenError::MissingClaims);
+        assert_eq!(
+            keys.verify(&no_role, 0).unwrap_err(),
+            TokenError::MissingClaims
+        );
     }
 
     #[test]
     fn unknown_roles_run_as_anon() {
-        let claims = Claims { role: "postgres".into(), exp: 1, sub: None, raw: Value::Null };
+        let claims = Claims {
+            role: "postgres".into(),
+            exp: 1,
+            sub: None,
+            raw: Value::Null,
+        };
         assert_eq!(claims.database_role(), "anon");
     }
 }

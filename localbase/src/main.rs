@@ -35,7 +35,11 @@ struct ServeArgs {
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
     /// Folder of the private PostgreSQL cluster.
-    #[arg(long, env = "LOCALBASE_DATA_DIR", default_value = ".localbase/postgres")]
+    #[arg(
+        long,
+        env = "LOCALBASE_DATA_DIR",
+        default_value = ".localbase/postgres"
+    )]
     data_dir: PathBuf,
     #[arg(long, env = "LOCALBASE_DB_PORT", default_value_t = 54322)]
     db_port: u16,
@@ -51,7 +55,11 @@ struct ServeArgs {
     #[arg(long, env = "LOCALBASE_JWT_EXPIRY", default_value_t = 3600)]
     jwt_expiry: i64,
     /// Delay of join error replies in milliseconds (hosted Realtime: 5000).
-    #[arg(long, env = "LOCALBASE_CHANNEL_ERROR_BACKOFF_MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        env = "LOCALBASE_CHANNEL_ERROR_BACKOFF_MS",
+        default_value_t = 5000
+    )]
     channel_error_backoff_ms: u64,
     /// Also serve this folder (the built app) on `--app-port`.
     #[arg(long)]
@@ -106,8 +114,10 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     };
     let state = AppState::new(pool, keys.clone(), settings);
     state.reload_catalog().await.map_err(|e| e.message)?;
-    let listener_task =
-        tokio::spawn(realtime::run_database_listener(state.clone(), database_url.to_string()));
+    let listener_task = tokio::spawn(realtime::run_database_listener(
+        state.clone(),
+        database_url.to_string(),
+    ));
 
     let api = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     println!("localbase API   {public_url}");
@@ -117,12 +127,17 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     let stop = state.shutdown.subscribe();
     servers.spawn(serve_until(api, app(state.clone()), stop.clone()));
     if let Some(dir) = &args.app_dir {
-        let site = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.app_port))).await?;
+        let site = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.app_port)))
+            .await?;
         println!("app             http://127.0.0.1:{}", args.app_port);
         // The app asks `config.json` where its backend is: here, always this server.
-        let config = serde_json::json!({ "supabase_url": public_url, "supabase_anon_key": keys.anon_key() });
+        let config =
+            serde_json::json!({ "supabase_url": public_url, "supabase_anon_key": keys.anon_key() });
         let files = axum::Router::new()
-            .route("/config.json", axum::routing::get(move || async move { axum::Json(config) }))
+            .route(
+                "/config.json",
+                axum::routing::get(move || async move { axum::Json(config) }),
+            )
             .fallback_service(ServeDir::new(dir));
         servers.spawn(serve_until(site, files, stop));
     }
@@ -151,8 +166,8 @@ async fn serve_until(
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = interrupt => {},
         _ = terminate.recv() => {},

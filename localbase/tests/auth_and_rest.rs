@@ -19,22 +19,42 @@ async fn password_sign_in_refresh_rotation_and_logout() {
             .json(&body)
             .send()
     };
-    let wrong = grant(json!({"email": TRAINER, "password": "nope"}), "password").await.unwrap();
+    let wrong = grant(json!({"email": TRAINER, "password": "nope"}), "password")
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 400);
     let wrong: Value = wrong.json().await.unwrap();
-    assert_eq!(wrong, json!({"code": "invalid_credentials", "message": "Invalid login credentials"}));
+    assert_eq!(
+        wrong,
+        json!({"code": "invalid_credentials", "message": "Invalid login credentials"})
+    );
 
-    let session: Value = grant(json!({"email": TRAINER, "password": PASSWORD}), "password").await.unwrap().json().await.unwrap();
+    let session: Value = grant(json!({"email": TRAINER, "password": PASSWORD}), "password")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(session["token_type"], "bearer");
     assert_eq!(session["user"]["email"], TRAINER);
-    assert_eq!(session["user"]["user_metadata"]["full_name"], "Мария Петрова");
+    assert_eq!(
+        session["user"]["user_metadata"]["full_name"],
+        "Мария Петрова"
+    );
     let refresh = session["refresh_token"].as_str().unwrap();
 
-    let rotated = grant(json!({"refresh_token": refresh}), "refresh_token").await.unwrap();
+    let rotated = grant(json!({"refresh_token": refresh}), "refresh_token")
+        .await
+        .unwrap();
     assert_eq!(rotated.status(), 200);
     let rotated: Value = rotated.json().await.unwrap();
     assert_ne!(rotated["refresh_token"], session["refresh_token"]);
-    let reused: Value = grant(json!({"refresh_token": refresh}), "refresh_token").await.unwrap().json().await.unwrap();
+    let reused: Value = grant(json!({"refresh_token": refresh}), "refresh_token")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(reused["code"], "refresh_token_already_used");
 
     let user = server
@@ -56,14 +76,30 @@ async fn password_sign_in_refresh_rotation_and_logout() {
         .await
         .unwrap();
     assert_eq!(logout.status(), 204);
-    let after_logout: Value = grant(json!({"refresh_token": rotated["refresh_token"]}), "refresh_token").await.unwrap().json().await.unwrap();
-    assert_eq!(after_logout["code"], "refresh_token_not_found", "logout revokes the session's refresh tokens");
+    let after_logout: Value = grant(
+        json!({"refresh_token": rotated["refresh_token"]}),
+        "refresh_token",
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        after_logout["code"], "refresh_token_not_found",
+        "logout revokes the session's refresh tokens"
+    );
 }
 
 #[tokio::test]
 async fn requests_without_a_valid_api_key_are_refused() {
     let server = TestServer::start().await;
-    let bare = server.http.get(format!("{}/rest/v1/messages", server.base)).send().await.unwrap();
+    let bare = server
+        .http
+        .get(format!("{}/rest/v1/messages", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bare.status(), 401);
     let forged = server
         .http
@@ -80,7 +116,11 @@ async fn a_client_of_another_conversation_can_neither_read_nor_write_it() {
     let server = TestServer::start().await;
     let (stranger, _) = server.sign_in(CLIENT2).await;
     let read: Vec<Value> = server
-        .rest(Method::GET, &format!("messages?conversation_id=eq.{CONVERSATION}"), &stranger)
+        .rest(
+            Method::GET,
+            &format!("messages?conversation_id=eq.{CONVERSATION}"),
+            &stranger,
+        )
         .send()
         .await
         .unwrap()
@@ -106,9 +146,16 @@ async fn a_client_of_another_conversation_can_neither_read_nor_write_it() {
         .send()
         .await
         .unwrap();
-    assert!(spoof.status().is_client_error(), "no sending as someone else");
+    assert!(
+        spoof.status().is_client_error(),
+        "no sending as someone else"
+    );
     let own: Vec<Value> = server
-        .rest(Method::GET, &format!("messages?select=sender_id&conversation_id=eq.{CONVERSATION}"), &client)
+        .rest(
+            Method::GET,
+            &format!("messages?select=sender_id&conversation_id=eq.{CONVERSATION}"),
+            &client,
+        )
         .send()
         .await
         .unwrap()
@@ -127,7 +174,10 @@ async fn inserts_are_idempotent_and_bodies_are_validated_by_the_database() {
     let send = |body: &'static str| {
         server
             .rest(Method::POST, "messages", &client)
-            .header("Prefer", "return=representation,resolution=ignore-duplicates")
+            .header(
+                "Prefer",
+                "return=representation,resolution=ignore-duplicates",
+            )
             .json(&json!({"id": id, "conversation_id": CONVERSATION, "body": body}))
             .send()
     };
@@ -136,7 +186,11 @@ async fn inserts_are_idempotent_and_bodies_are_validated_by_the_database() {
     assert_eq!(first[0]["body"], "здравей");
     let again = send("здравей").await.unwrap();
     assert_eq!(again.status(), 201);
-    assert_eq!(again.json::<Vec<Value>>().await.unwrap().len(), 0, "a retry stores nothing twice");
+    assert_eq!(
+        again.json::<Vec<Value>>().await.unwrap().len(),
+        0,
+        "a retry stores nothing twice"
+    );
 
     for bad in [json!("   \n "), json!("ж".repeat(4001))] {
         let response = server
@@ -171,11 +225,22 @@ async fn filters_order_limit_rpc_and_hostile_input() {
         .unwrap();
     assert_eq!(newest.len(), 2);
     assert!(newest[0]["created_at"].as_str() > newest[1]["created_at"].as_str());
-    assert_eq!(newest[0].as_object().unwrap().len(), 2, "only the selected columns");
+    assert_eq!(
+        newest[0].as_object().unwrap().len(),
+        2,
+        "only the selected columns"
+    );
 
     let since = newest[1]["created_at"].as_str().unwrap();
     let newer: Vec<Value> = server
-        .rest(Method::GET, &format!("messages?conversation_id=eq.{CONVERSATION}&created_at=gt.{}", since.replace('+', "%2B")), &trainer)
+        .rest(
+            Method::GET,
+            &format!(
+                "messages?conversation_id=eq.{CONVERSATION}&created_at=gt.{}",
+                since.replace('+', "%2B")
+            ),
+            &trainer,
+        )
         .send()
         .await
         .unwrap()
@@ -194,9 +259,15 @@ async fn filters_order_limit_rpc_and_hostile_input() {
         .await
         .unwrap();
     assert_eq!(summaries.len(), 2);
-    let with_ivan = summaries.iter().find(|s| s["conversation_id"] == CONVERSATION).unwrap();
+    let with_ivan = summaries
+        .iter()
+        .find(|s| s["conversation_id"] == CONVERSATION)
+        .unwrap();
     assert_eq!(with_ivan["other_name"], "Иван Георгиев");
-    assert_eq!(with_ivan["unread_count"], 0, "the trainer has read everything Ivan sent");
+    assert_eq!(
+        with_ivan["unread_count"], 0,
+        "the trainer has read everything Ivan sent"
+    );
     let (client, _) = server.sign_in(CLIENT).await;
     let for_ivan: Vec<Value> = server
         .rest(Method::POST, "rpc/conversation_summaries", &client)
@@ -207,7 +278,10 @@ async fn filters_order_limit_rpc_and_hostile_input() {
         .await
         .unwrap();
     assert_eq!(for_ivan.len(), 1, "Ivan sees only his own conversation");
-    assert_eq!(for_ivan[0]["unread_count"], 1, "the trainer's last message is unread by Ivan");
+    assert_eq!(
+        for_ivan[0]["unread_count"], 1,
+        "the trainer's last message is unread by Ivan"
+    );
     assert_eq!(for_ivan[0]["other_name"], "Мария Петрова");
 
     for hostile in [
@@ -217,8 +291,16 @@ async fn filters_order_limit_rpc_and_hostile_input() {
         "messages?order=id;drop".to_string(),
         "pg_authid?select=*".to_string(),
     ] {
-        let response = server.rest(Method::GET, &hostile, &trainer).send().await.unwrap();
-        assert!(response.status() == 200 || response.status().is_client_error(), "{hostile}: {}", response.status());
+        let response = server
+            .rest(Method::GET, &hostile, &trainer)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status() == 200 || response.status().is_client_error(),
+            "{hostile}: {}",
+            response.status()
+        );
     }
     let still_there: Vec<Value> = server
         .rest(Method::GET, "messages?select=id", &trainer)

@@ -30,24 +30,40 @@ async fn only_participants_may_join_a_conversation_channel() {
     let (client, _) = server.sign_in(CLIENT).await;
     let (stranger, _) = server.sign_in(CLIENT2).await;
     let mut socket = server.socket("2.0.0").await;
-    let allowed = socket.join_private(&format!("conversation:{CONVERSATION}"), &client).await;
+    let allowed = socket
+        .join_private(&format!("conversation:{CONVERSATION}"), &client)
+        .await;
     assert_eq!(allowed["status"], "ok");
 
     let mut other = server.socket("2.0.0").await;
-    let denied = other.join_private(&format!("conversation:{CONVERSATION}"), &stranger).await;
+    let denied = other
+        .join_private(&format!("conversation:{CONVERSATION}"), &stranger)
+        .await;
     assert_eq!(denied["status"], "error");
     assert_eq!(
         denied["response"]["reason"],
         format!("Unauthorized: You do not have permissions to read from this Channel topic: conversation:{CONVERSATION}")
     );
-    let inbox_of_someone_else = other.join_private(&format!("user:{CLIENT_ID}"), &stranger).await;
+    let inbox_of_someone_else = other
+        .join_private(&format!("user:{CLIENT_ID}"), &stranger)
+        .await;
     assert_eq!(inbox_of_someone_else["status"], "error");
-    let garbage_topic = other.join_private("conversation:'; drop table x; --", &stranger).await;
+    let garbage_topic = other
+        .join_private("conversation:'; drop table x; --", &stranger)
+        .await;
     assert_eq!(garbage_topic["status"], "error");
 
-    let expired = server.state.keys.sign(&json!({"role": "authenticated", "exp": 1, "sub": CLIENT_ID}));
-    let too_late = other.join_private(&format!("conversation:{CONVERSATION}"), &expired).await;
-    assert!(too_late["response"]["reason"].as_str().unwrap().starts_with("InvalidJWTToken: Token has expired"));
+    let expired = server
+        .state
+        .keys
+        .sign(&json!({"role": "authenticated", "exp": 1, "sub": CLIENT_ID}));
+    let too_late = other
+        .join_private(&format!("conversation:{CONVERSATION}"), &expired)
+        .await;
+    assert!(too_late["response"]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("InvalidJWTToken: Token has expired"));
 }
 
 #[tokio::test]
@@ -58,17 +74,45 @@ async fn broadcast_reaches_the_other_participant_and_nobody_else() {
     let topic = format!("realtime:conversation:{CONVERSATION}");
 
     let mut sender = server.socket("2.0.0").await;
-    assert_eq!(sender.join_private(&format!("conversation:{CONVERSATION}"), &trainer).await["status"], "ok");
+    assert_eq!(
+        sender
+            .join_private(&format!("conversation:{CONVERSATION}"), &trainer)
+            .await["status"],
+        "ok"
+    );
     let mut receiver = server.socket("1.0.0").await;
-    assert_eq!(receiver.join_private(&format!("conversation:{CONVERSATION}"), &client).await["status"], "ok");
+    assert_eq!(
+        receiver
+            .join_private(&format!("conversation:{CONVERSATION}"), &client)
+            .await["status"],
+        "ok"
+    );
     // Someone on the public channel of the same name must not hear private traffic.
     let mut eavesdropper = server.socket("2.0.0").await;
-    eavesdropper.push(Some("9"), &topic, "phx_join", json!({"config": {"private": false}})).await;
-    assert_eq!(eavesdropper.expect(&topic, "phx_reply", SECOND).await.payload["status"], "ok");
+    eavesdropper
+        .push(
+            Some("9"),
+            &topic,
+            "phx_join",
+            json!({"config": {"private": false}}),
+        )
+        .await;
+    assert_eq!(
+        eavesdropper
+            .expect(&topic, "phx_reply", SECOND)
+            .await
+            .payload["status"],
+        "ok"
+    );
 
     let message = json!({"id": "m1", "body": "Здравей!"});
     let push_ref = sender
-        .push(Some("1001"), &topic, "broadcast", json!({"type": "broadcast", "event": "new_message", "payload": message}))
+        .push(
+            Some("1001"),
+            &topic,
+            "broadcast",
+            json!({"type": "broadcast", "event": "new_message", "payload": message}),
+        )
         .await;
     let ack = sender.expect(&topic, "phx_reply", SECOND).await;
     assert_eq!(ack.reference, json!(push_ref), "ack: true is honoured");
@@ -76,8 +120,17 @@ async fn broadcast_reaches_the_other_participant_and_nobody_else() {
     let received = receiver.expect(&topic, "broadcast", SECOND).await;
     assert_eq!(received.payload["event"], "new_message");
     assert_eq!(received.payload["payload"], message);
-    assert!(sender.next(Duration::from_millis(300)).await.is_none(), "self: false");
-    assert!(eavesdropper.next(Duration::from_millis(300)).await.is_none(), "the public channel hears nothing");
+    assert!(
+        sender.next(Duration::from_millis(300)).await.is_none(),
+        "self: false"
+    );
+    assert!(
+        eavesdropper
+            .next(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "the public channel hears nothing"
+    );
 }
 
 #[tokio::test]
@@ -86,7 +139,12 @@ async fn a_new_message_is_announced_on_the_recipients_inbox_by_the_database() {
     let (trainer, _) = server.sign_in(TRAINER).await;
     let (client, client_id) = server.sign_in(CLIENT).await;
     let mut inbox = server.socket("2.0.0").await;
-    assert_eq!(inbox.join_private(&format!("user:{client_id}"), &client).await["status"], "ok");
+    assert_eq!(
+        inbox
+            .join_private(&format!("user:{client_id}"), &client)
+            .await["status"],
+        "ok"
+    );
 
     let response = server
         .rest(reqwest::Method::POST, "messages", &trainer)
@@ -95,10 +153,19 @@ async fn a_new_message_is_announced_on_the_recipients_inbox_by_the_database() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let announced = inbox.expect(&format!("realtime:user:{client_id}"), "broadcast", Duration::from_secs(3)).await;
+    let announced = inbox
+        .expect(
+            &format!("realtime:user:{client_id}"),
+            "broadcast",
+            Duration::from_secs(3),
+        )
+        .await;
     assert_eq!(announced.payload["event"], "new_message");
     assert_eq!(announced.payload["payload"]["body"], "Утре в 7?");
-    assert!(announced.payload["meta"]["id"].is_string(), "database broadcasts carry meta.id");
+    assert!(
+        announced.payload["meta"]["id"].is_string(),
+        "database broadcasts carry meta.id"
+    );
 }
 
 #[tokio::test]
@@ -108,22 +175,65 @@ async fn malformed_frames_are_survived_and_leave_stops_delivery() {
     let (trainer, _) = server.sign_in(TRAINER).await;
     let topic = format!("realtime:conversation:{CONVERSATION}");
     let mut socket = server.socket("2.0.0").await;
-    for junk in ["", "not json", "[1,2]", "{\"topic\":1}", "[null,null,null,null,null]", "\u{0}\u{1}"] {
+    for junk in [
+        "",
+        "not json",
+        "[1,2]",
+        "{\"topic\":1}",
+        "[null,null,null,null,null]",
+        "\u{0}\u{1}",
+    ] {
         socket.send_raw(Message::Text(junk.into())).await;
     }
-    socket.send_raw(Message::Binary(vec![0xff, 0, 1, 2].into())).await;
-    socket.push(None, "realtime:nowhere", "broadcast", json!({"event": "x"})).await;
-    assert_eq!(socket.expect("realtime:nowhere", "phx_reply", SECOND).await.payload["status"], "error");
-    assert_eq!(socket.join_private(&format!("conversation:{CONVERSATION}"), &client).await["status"], "ok");
+    socket
+        .send_raw(Message::Binary(vec![0xff, 0, 1, 2].into()))
+        .await;
+    socket
+        .push(None, "realtime:nowhere", "broadcast", json!({"event": "x"}))
+        .await;
+    assert_eq!(
+        socket
+            .expect("realtime:nowhere", "phx_reply", SECOND)
+            .await
+            .payload["status"],
+        "error"
+    );
+    assert_eq!(
+        socket
+            .join_private(&format!("conversation:{CONVERSATION}"), &client)
+            .await["status"],
+        "ok"
+    );
 
     let mut sender = server.socket("2.0.0").await;
-    sender.join_private(&format!("conversation:{CONVERSATION}"), &trainer).await;
-    sender.push(Some("1001"), &topic, "broadcast", json!({"type": "broadcast", "event": "ping", "payload": {}})).await;
+    sender
+        .join_private(&format!("conversation:{CONVERSATION}"), &trainer)
+        .await;
+    sender
+        .push(
+            Some("1001"),
+            &topic,
+            "broadcast",
+            json!({"type": "broadcast", "event": "ping", "payload": {}}),
+        )
+        .await;
     socket.expect(&topic, "broadcast", SECOND).await;
 
-    socket.push(Some("1002"), &topic, "phx_leave", json!({})).await;
+    socket
+        .push(Some("1002"), &topic, "phx_leave", json!({}))
+        .await;
     socket.expect(&topic, "phx_close", SECOND).await;
-    sender.push(Some("1001"), &topic, "broadcast", json!({"type": "broadcast", "event": "ping", "payload": {}})).await;
+    sender
+        .push(
+            Some("1001"),
+            &topic,
+            "broadcast",
+            json!({"type": "broadcast", "event": "ping", "payload": {}}),
+        )
+        .await;
     let late = socket.next(Duration::from_millis(300)).await;
-    assert!(late.as_ref().is_none_or(|f| f.event != "broadcast"), "no delivery after leaving: {late:?}");
+    assert!(
+        late.as_ref().is_none_or(|f| f.event != "broadcast"),
+        "no delivery after leaving: {late:?}"
+    );
 }

@@ -32,20 +32,35 @@ impl Session {
     }
 }
 
-pub(crate) async fn read<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+pub(crate) async fn read<T: serde::de::DeserializeOwned>(
+    response: Response,
+) -> Result<T, ApiError> {
     let status = response.status();
-    let body = response.text().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
     if !(200..300).contains(&status) {
         return Err(error_from_body(status, &body));
     }
     serde_json::from_str(&body).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
-async fn grant(config: &Config, grant_type: &str, body: serde_json::Value) -> Result<Session, ApiError> {
-    let url = format!("{}/auth/v1/token?grant_type={grant_type}", config.supabase_url);
+async fn grant(
+    config: &Config,
+    grant_type: &str,
+    body: serde_json::Value,
+) -> Result<Session, ApiError> {
+    let url = format!(
+        "{}/auth/v1/token?grant_type={grant_type}",
+        config.supabase_url
+    );
     let response = Request::post(&url)
         .header("apikey", &config.supabase_anon_key)
-        .header("Authorization", &format!("Bearer {}", config.supabase_anon_key))
+        .header(
+            "Authorization",
+            &format!("Bearer {}", config.supabase_anon_key),
+        )
         .header("X-Supabase-Api-Version", "2024-01-01")
         .json(&body)
         .map_err(|e| ApiError::Decode(e.to_string()))?
@@ -56,11 +71,21 @@ async fn grant(config: &Config, grant_type: &str, body: serde_json::Value) -> Re
 }
 
 pub async fn sign_in(config: &Config, email: &str, password: &str) -> Result<Session, ApiError> {
-    grant(config, "password", json!({ "email": email.trim(), "password": password })).await
+    grant(
+        config,
+        "password",
+        json!({ "email": email.trim(), "password": password }),
+    )
+    .await
 }
 
 pub async fn refresh(config: &Config, refresh_token: &str) -> Result<Session, ApiError> {
-    grant(config, "refresh_token", json!({ "refresh_token": refresh_token })).await
+    grant(
+        config,
+        "refresh_token",
+        json!({ "refresh_token": refresh_token }),
+    )
+    .await
 }
 
 /// Ends this session on the server; its refresh token stops working.
@@ -85,7 +110,10 @@ mod tests {
             access_token: String::new(),
             refresh_token: String::new(),
             expires_at: 1_000,
-            user: User { id: "u".into(), email: None },
+            user: User {
+                id: "u".into(),
+                email: None,
+            },
         };
         assert_eq!(session.refresh_in(0), 910);
         assert_eq!(session.refresh_in(950), 0);

@@ -18,7 +18,11 @@ pub enum ApiError {
     Unauthorized(String),
     /// The server refused the request; `code` is PostgREST's / GoTrue's code.
     #[error("{status} {code}: {message}")]
-    Http { status: u16, code: String, message: String },
+    Http {
+        status: u16,
+        code: String,
+        message: String,
+    },
     #[error("unexpected response: {0}")]
     Decode(String),
 }
@@ -73,10 +77,21 @@ pub(crate) fn error_from_body(status: u16, body: &str) -> ApiError {
         .to_string();
     match (status, code.as_str()) {
         (_, "invalid_credentials") => ApiError::InvalidCredentials,
-        (401, _) | (_, "bad_jwt" | "PGRST301" | "PGRST303" | "refresh_token_not_found" | "refresh_token_already_used" | "session_not_found") => {
-            ApiError::Unauthorized(message)
-        }
-        _ => ApiError::Http { status, code, message },
+        (401, _)
+        | (
+            _,
+            "bad_jwt"
+            | "PGRST301"
+            | "PGRST303"
+            | "refresh_token_not_found"
+            | "refresh_token_already_used"
+            | "session_not_found",
+        ) => ApiError::Unauthorized(message),
+        _ => ApiError::Http {
+            status,
+            code,
+            message,
+        },
     }
 }
 
@@ -86,24 +101,39 @@ mod tests {
 
     #[test]
     fn timestamps_survive_query_encoding() {
-        assert_eq!(encode_component("2026-11-25T14:29:15.1+00:00"), "2026-11-25T14%3A29%3A15.1%2B00%3A00");
+        assert_eq!(
+            encode_component("2026-11-25T14:29:15.1+00:00"),
+            "2026-11-25T14%3A29%3A15.1%2B00%3A00"
+        );
         assert_eq!(encode_component("ж"), "%D0%B6");
     }
 
     #[test]
     fn error_bodies_of_both_apis_are_understood() {
         assert_eq!(
-            error_from_body(400, r#"{"code":"invalid_credentials","message":"Invalid login credentials"}"#),
+            error_from_body(
+                400,
+                r#"{"code":"invalid_credentials","message":"Invalid login credentials"}"#
+            ),
             ApiError::InvalidCredentials
         );
         assert_eq!(
-            error_from_body(400, r#"{"code":400,"error_code":"invalid_credentials","msg":"Invalid login credentials"}"#),
+            error_from_body(
+                400,
+                r#"{"code":400,"error_code":"invalid_credentials","msg":"Invalid login credentials"}"#
+            ),
             ApiError::InvalidCredentials
         );
-        let denied = error_from_body(403, r#"{"code":"42501","message":"new row violates row-level security policy","details":null,"hint":null}"#);
+        let denied = error_from_body(
+            403,
+            r#"{"code":"42501","message":"new row violates row-level security policy","details":null,"hint":null}"#,
+        );
         assert_eq!(denied.text(), Text::NotAllowed);
         assert!(!denied.is_transient());
-        assert!(matches!(error_from_body(401, r#"{"code":"PGRST303","message":"JWT expired"}"#), ApiError::Unauthorized(_)));
+        assert!(matches!(
+            error_from_body(401, r#"{"code":"PGRST303","message":"JWT expired"}"#),
+            ApiError::Unauthorized(_)
+        ));
         assert!(error_from_body(503, "<html>").is_transient());
     }
 }

@@ -49,12 +49,26 @@ async fn post<T: DeserializeOwned>(
     read(response).await
 }
 
-pub async fn conversation_summaries(config: &Config, token: &str) -> Result<Vec<ConversationSummary>, ApiError> {
-    post(config, token, "rpc/conversation_summaries", None, &json!({})).await
+pub async fn conversation_summaries(
+    config: &Config,
+    token: &str,
+) -> Result<Vec<ConversationSummary>, ApiError> {
+    post(
+        config,
+        token,
+        "rpc/conversation_summaries",
+        None,
+        &json!({}),
+    )
+    .await
 }
 
 /// The newest [`HISTORY_PAGE`] messages, oldest first.
-pub async fn latest_messages(config: &Config, token: &str, conversation_id: &str) -> Result<Vec<MessageRow>, ApiError> {
+pub async fn latest_messages(
+    config: &Config,
+    token: &str,
+    conversation_id: &str,
+) -> Result<Vec<MessageRow>, ApiError> {
     let path = format!(
         "messages?select=*&conversation_id=eq.{}&order=created_at.desc,id.desc&limit={HISTORY_PAGE}",
         encode_component(conversation_id)
@@ -82,10 +96,20 @@ pub async fn messages_since(
 
 /// Stores a message. Idempotent: the client-made id makes a retry a no-op, and the
 /// stored row is returned either way.
-pub async fn insert_message(config: &Config, token: &str, row: &MessageRow) -> Result<MessageRow, ApiError> {
+pub async fn insert_message(
+    config: &Config,
+    token: &str,
+    row: &MessageRow,
+) -> Result<MessageRow, ApiError> {
     let body = json!({ "id": row.id, "conversation_id": row.conversation_id, "body": row.body });
-    let inserted: Vec<MessageRow> =
-        post(config, token, "messages", Some("return=representation,resolution=ignore-duplicates"), &body).await?;
+    let inserted: Vec<MessageRow> = post(
+        config,
+        token,
+        "messages",
+        Some("return=representation,resolution=ignore-duplicates"),
+        &body,
+    )
+    .await?;
     if let Some(row) = inserted.into_iter().next() {
         return Ok(row);
     }
@@ -99,6 +123,17 @@ pub async fn insert_message(config: &Config, token: &str, row: &MessageRow) -> R
 }
 
 /// Marks the other person's messages in a conversation read; returns their ids.
-pub async fn mark_conversation_read(config: &Config, token: &str, conversation_id: &str) -> Result<Vec<String>, ApiError> {
-    post(config, token, "rpc/mark_conversation_read", None, &json!({ "conversation": conversation_id })).await
+pub async fn mark_conversation_read(
+    config: &Config,
+    token: &str,
+    conversation_id: &str,
+) -> Result<Vec<String>, ApiError> {
+    post(
+        config,
+        token,
+        "rpc/mark_conversation_read",
+        None,
+        &json!({ "conversation": conversation_id }),
+    )
+    .await
 }

@@ -40,7 +40,10 @@ pub fn use_conversation(app: AppContext, conversation_id: String) -> Conversatio
     if let Some(client) = client {
         let handle = client.channel(
             &format!("conversation:{conversation_id}"),
-            JoinConfig { private: true, ..Default::default() },
+            JoinConfig {
+                private: true,
+                ..Default::default()
+            },
             move |event| conversation.on_event(event),
         );
         conversation.channel.set_value(Some(handle));
@@ -80,7 +83,9 @@ impl Conversation {
     }
 
     fn on_new_message(self, payload: Value) {
-        let Ok(row) = serde_json::from_value::<MessageRow>(payload) else { return };
+        let Ok(row) = serde_json::from_value::<MessageRow>(payload) else {
+            return;
+        };
         // Only the other participant's messages arrive this way; our own come from the
         // database (a broadcast claiming to be ours is not trusted).
         if Some(&row.sender_id) == self.app.user_id().as_ref() {
@@ -96,9 +101,16 @@ impl Conversation {
     fn on_read(self, payload: Value) {
         let ids: Vec<String> = payload["ids"]
             .as_array()
-            .map(|ids| ids.iter().filter_map(|id| id.as_str().map(str::to_string)).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| id.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
-        let read_at = payload["read_at"].as_str().map(str::to_string).unwrap_or_else(now_iso);
+        let read_at = payload["read_at"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(now_iso);
         self.store.update(|store| {
             store.mark_read(&ids, &read_at);
         });
@@ -106,7 +118,9 @@ impl Conversation {
 
     /// History on the first SUBSCRIBED; on every later one, whatever was missed.
     fn fill_gap(self) {
-        let (Some(token), config) = (self.app.token(), self.app.config()) else { return };
+        let (Some(token), config) = (self.app.token(), self.app.config()) else {
+            return;
+        };
         let id = self.id();
         let since = self
             .store
@@ -140,13 +154,18 @@ impl Conversation {
     /// them at once with a `message_read` broadcast.
     fn mark_read(self) {
         let me = self.app.user_id().unwrap_or_default();
-        let unread = self
-            .store
-            .with_untracked(|store| store.messages().iter().any(|m| m.row.sender_id != me && !m.is_read()));
+        let unread = self.store.with_untracked(|store| {
+            store
+                .messages()
+                .iter()
+                .any(|m| m.row.sender_id != me && !m.is_read())
+        });
         if !unread || !page_visible() {
             return;
         }
-        let (Some(token), config) = (self.app.token(), self.app.config()) else { return };
+        let (Some(token), config) = (self.app.token(), self.app.config()) else {
+            return;
+        };
         let id = self.id();
         spawn_local(async move {
             match rest::mark_conversation_read(&config, &token, &id).await {
@@ -190,7 +209,10 @@ impl Conversation {
 
     /// Sends a failed message again, with the same id (the insert is idempotent).
     pub fn retry(self, id: &str) {
-        let Some(row) = self.store.with_untracked(|store| store.get(id).map(|m| m.row.clone())) else {
+        let Some(row) = self
+            .store
+            .with_untracked(|store| store.get(id).map(|m| m.row.clone()))
+        else {
             return;
         };
         self.store.update(|store| store.mark_pending(id));
@@ -198,14 +220,19 @@ impl Conversation {
     }
 
     fn deliver(self, row: MessageRow) {
-        let (Some(token), config) = (self.app.token(), self.app.config()) else { return };
+        let (Some(token), config) = (self.app.token(), self.app.config()) else {
+            return;
+        };
         spawn_local(async move {
             match rest::insert_message(&config, &token, &row).await {
                 Ok(saved) => {
                     self.store.update(|store| {
                         store.apply(saved.clone(), Source::Database);
                     });
-                    self.broadcast("new_message", serde_json::to_value(&saved).unwrap_or_default());
+                    self.broadcast(
+                        "new_message",
+                        serde_json::to_value(&saved).unwrap_or_default(),
+                    );
                     self.app.refresh_list();
                 }
                 Err(error) => {

@@ -59,10 +59,15 @@ mod tests {
         assert_eq!(validate_draft(""), Err(DraftError::Empty));
         assert_eq!(validate_draft("здрасти"), Ok("здрасти"));
         let cyrillic_limit = "ж".repeat(MAX_BODY_CHARS);
-        assert!(validate_draft(&cyrillic_limit).is_ok(), "the limit counts characters, not bytes");
+        assert!(
+            validate_draft(&cyrillic_limit).is_ok(),
+            "the limit counts characters, not bytes"
+        );
         assert_eq!(
             validate_draft(&format!("{cyrillic_limit}ж")),
-            Err(DraftError::TooLong { chars: MAX_BODY_CHARS + 1 })
+            Err(DraftError::TooLong {
+                chars: MAX_BODY_CHARS + 1
+            })
         );
     }
 

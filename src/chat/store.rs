@@ -58,7 +58,10 @@ pub struct MessageStore {
 
 impl MessageStore {
     pub fn new(conversation_id: &str) -> Self {
-        MessageStore { conversation_id: conversation_id.to_string(), ..Default::default() }
+        MessageStore {
+            conversation_id: conversation_id.to_string(),
+            ..Default::default()
+        }
     }
 
     pub fn messages(&self) -> &[StoredMessage] {
@@ -79,7 +82,10 @@ impl MessageStore {
 
     /// The newest message that the database has confirmed (the gap-fill watermark).
     pub fn newest_confirmed(&self) -> Option<&StoredMessage> {
-        self.ordered.iter().rev().find(|m| m.source == Source::Database)
+        self.ordered
+            .iter()
+            .rev()
+            .find(|m| m.source == Source::Database)
     }
 
     /// Merges one copy of a message.
@@ -90,16 +96,33 @@ impl MessageStore {
         let Some(micros) = parse_micros(&row.created_at) else {
             return Applied::Rejected;
         };
-        let delivery = if source == Source::Local { Delivery::Pending } else { Delivery::Sent };
+        let delivery = if source == Source::Local {
+            Delivery::Pending
+        } else {
+            Delivery::Sent
+        };
         let Some(&index) = self.positions.get(&row.id) else {
             let sort_key = (micros, row.id.clone());
-            self.insert(StoredMessage { row, sort_key, source, delivery });
+            self.insert(StoredMessage {
+                row,
+                sort_key,
+                source,
+                delivery,
+            });
             return Applied::Inserted;
         };
         let existing = &self.ordered[index];
         let (mut merged, other_read_at) = if source >= existing.source {
             let other = existing.row.read_at.clone();
-            (StoredMessage { sort_key: (micros, row.id.clone()), row, source, delivery }, other)
+            (
+                StoredMessage {
+                    sort_key: (micros, row.id.clone()),
+                    row,
+                    source,
+                    delivery,
+                },
+                other,
+            )
         } else {
             (existing.clone(), row.read_at)
         };
@@ -154,7 +177,9 @@ impl MessageStore {
     }
 
     fn insert(&mut self, message: StoredMessage) {
-        let index = self.ordered.partition_point(|m| m.sort_key < message.sort_key);
+        let index = self
+            .ordered
+            .partition_point(|m| m.sort_key < message.sort_key);
         self.ordered.insert(index, message);
         self.reindex(index);
     }
@@ -195,10 +220,22 @@ mod tests {
     fn the_same_message_from_every_path_is_one_bubble() {
         let mut store = MessageStore::new("c");
         let at = "2026-11-25T10:00:00.000001+00:00";
-        assert_eq!(store.apply(row("m", at, "hi"), Source::Broadcast), Applied::Inserted);
-        assert_eq!(store.apply(row("m", at, "hi"), Source::Database), Applied::Updated);
-        assert_eq!(store.apply(row("m", at, "hi"), Source::Broadcast), Applied::Unchanged);
-        assert_eq!(store.apply(row("m", at, "hi"), Source::Database), Applied::Unchanged);
+        assert_eq!(
+            store.apply(row("m", at, "hi"), Source::Broadcast),
+            Applied::Inserted
+        );
+        assert_eq!(
+            store.apply(row("m", at, "hi"), Source::Database),
+            Applied::Updated
+        );
+        assert_eq!(
+            store.apply(row("m", at, "hi"), Source::Broadcast),
+            Applied::Unchanged
+        );
+        assert_eq!(
+            store.apply(row("m", at, "hi"), Source::Database),
+            Applied::Unchanged
+        );
         assert_eq!(store.len(), 1);
     }
 
@@ -216,11 +253,17 @@ mod tests {
     fn database_row_replaces_the_optimistic_copy_and_moves_it() {
         let mut store = MessageStore::new("c");
         store.apply(row("mine", "2026-11-25T10:00:05Z", "hello"), Source::Local);
-        store.apply(row("theirs", "2026-11-25T10:00:03Z", "yo"), Source::Broadcast);
+        store.apply(
+            row("theirs", "2026-11-25T10:00:03Z", "yo"),
+            Source::Broadcast,
+        );
         assert_eq!(ids(&store), ["theirs", "mine"]);
         assert_eq!(store.get("mine").unwrap().delivery, Delivery::Pending);
         // The server clock says ours came first.
-        store.apply(row("mine", "2026-11-25T10:00:01Z", "hello"), Source::Database);
+        store.apply(
+            row("mine", "2026-11-25T10:00:01Z", "hello"),
+            Source::Database,
+        );
         assert_eq!(ids(&store), ["mine", "theirs"]);
         assert_eq!(store.get("mine").unwrap().delivery, Delivery::Sent);
         assert_eq!(store.newest_confirmed().unwrap().row.id, "mine");
@@ -232,7 +275,10 @@ mod tests {
         let mut authoritative = row("m", "2026-11-25T10:00:00Z", "real");
         authoritative.read_at = Some("2026-11-25T10:01:00Z".into());
         store.apply(authoritative, Source::Database);
-        store.apply(row("m", "2026-11-25T10:00:00Z", "forged"), Source::Broadcast);
+        store.apply(
+            row("m", "2026-11-25T10:00:00Z", "forged"),
+            Source::Broadcast,
+        );
         let kept = store.get("m").unwrap();
         assert_eq!(kept.row.body, "real");
         assert!(kept.is_read(), "read receipts never go back");
@@ -244,7 +290,10 @@ mod tests {
         let mut foreign = row("x", "2026-11-25T10:00:00Z", "other");
         foreign.conversation_id = "other".into();
         assert_eq!(store.apply(foreign, Source::Database), Applied::Rejected);
-        assert_eq!(store.apply(row("y", "soon", "?"), Source::Database), Applied::Rejected);
+        assert_eq!(
+            store.apply(row("y", "soon", "?"), Source::Database),
+            Applied::Rejected
+        );
         assert!(store.is_empty());
     }
 
@@ -258,7 +307,13 @@ mod tests {
         assert_eq!(store.get("m").unwrap().delivery, Delivery::Pending);
         store.apply(row("m", "2026-11-25T10:00:00Z", "hi"), Source::Database);
         assert!(store.mark_read(&["m".into(), "unknown".into()], "2026-11-25T10:02:00Z"));
-        assert!(!store.mark_read(&["m".into()], "2026-11-25T10:03:00Z"), "already read");
-        assert_eq!(store.get("m").unwrap().row.read_at.as_deref(), Some("2026-11-25T10:02:00Z"));
+        assert!(
+            !store.mark_read(&["m".into()], "2026-11-25T10:03:00Z"),
+            "already read"
+        );
+        assert_eq!(
+            store.get("m").unwrap().row.read_at.as_deref(),
+            Some("2026-11-25T10:02:00Z")
+        );
     }
 }

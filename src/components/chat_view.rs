@@ -30,7 +30,11 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
         }
     });
 
-    let role = if summary.other_role == "trainer" { Text::Trainer } else { Text::Client };
+    let role = if summary.other_role == "trainer" {
+        Text::Trainer
+    } else {
+        Text::Client
+    };
     let on_send = Callback::new(move |body: String| conversation.send(body));
     let on_retry = Callback::new(move |id: String| conversation.retry(&id));
 

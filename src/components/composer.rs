@@ -36,7 +36,9 @@ pub fn Composer(
         let lang = app.lang.get();
         match error.get() {
             Some(DraftError::Empty) => Some(Text::DraftEmpty.get(lang).to_string()),
-            Some(DraftError::TooLong { chars }) => Some(draft_too_long(lang, chars, MAX_BODY_CHARS)),
+            Some(DraftError::TooLong { chars }) => {
+                Some(draft_too_long(lang, chars, MAX_BODY_CHARS))
+            }
             None => {
                 let left = MAX_BODY_CHARS.saturating_sub(length.get());
                 (left <= COUNTER_FROM).then(|| chars_left(lang, left))

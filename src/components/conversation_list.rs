@@ -28,7 +28,10 @@ pub fn ConversationList(selected: RwSignal<Option<ConversationSummary>>) -> impl
         if let Some(Ok(list)) = summaries.get() {
             match selected.get_untracked() {
                 Some(current) => {
-                    if let Some(fresh) = list.iter().find(|s| s.conversation_id == current.conversation_id) {
+                    if let Some(fresh) = list
+                        .iter()
+                        .find(|s| s.conversation_id == current.conversation_id)
+                    {
                         if *fresh != current {
                             selected.set(Some(fresh.clone()));
                         }

@@ -19,11 +19,18 @@ pub fn Shell() -> impl IntoView {
     let client = RealtimeClient::new(app.config().realtime_url(), app.token());
     app.realtime.set_value(Some(client.clone()));
     let inbox = app.user_id().map(|me| {
-        client.channel(&format!("user:{me}"), JoinConfig { private: true, ..Default::default() }, move |event| {
-            if matches!(event, ChannelEvent::Broadcast { .. }) {
-                app.refresh_list();
-            }
-        })
+        client.channel(
+            &format!("user:{me}"),
+            JoinConfig {
+                private: true,
+                ..Default::default()
+            },
+            move |event| {
+                if matches!(event, ChannelEvent::Broadcast { .. }) {
+                    app.refresh_list();
+                }
+            },
+        )
     });
     let inbox = StoredValue::new_local(inbox);
     on_cleanup(move || {
@@ -40,9 +47,13 @@ pub fn Shell() -> impl IntoView {
     });
 
     let selected = RwSignal::new(None::<ConversationSummary>);
-    let selected_id = Memo::new(move |_| selected.with(|s| s.as_ref().map(|s| s.conversation_id.clone())));
+    let selected_id =
+        Memo::new(move |_| selected.with(|s| s.as_ref().map(|s| s.conversation_id.clone())));
     let on_back = Callback::new(move |_| selected.set(None));
-    let my_name = app.session.with_untracked(|s| s.as_ref().and_then(|s| s.user.email.clone())).unwrap_or_default();
+    let my_name = app
+        .session
+        .with_untracked(|s| s.as_ref().and_then(|s| s.user.email.clone()))
+        .unwrap_or_default();
 
     view! {
         <div class="shell" class:has-selection=move || selected_id.get().is_some()>

@@ -39,9 +39,15 @@ impl Status {
 }
 
 fn is_auth_reason(reason: &str) -> bool {
-    ["Unauthorized", "InvalidJWTToken", "MalformedJWT", "JwtSignatureError", "Token has expired"]
-        .iter()
-        .any(|prefix| reason.starts_with(prefix))
+    [
+        "Unauthorized",
+        "InvalidJWTToken",
+        "MalformedJWT",
+        "JwtSignatureError",
+        "Token has expired",
+    ]
+    .iter()
+    .any(|prefix| reason.starts_with(prefix))
 }
 
 impl fmt::Display for Status {
@@ -108,7 +114,7 @@ impl Channel {
     /// The `phx_join` push; every (re)join gets a fresh join_ref so late replies to an
     /// older join are recognised and dropped.
     pub fn join(&mut self, refs: &mut RefCounter, access_token: Option<&str>) -> Frame {
-        let join_ref = refs.next();
+        let join_ref = refs.make_ref();
         self.join_ref = Some(join_ref.clone());
         self.state = ChannelState::Joining;
         let mut payload = json!({
@@ -122,7 +128,13 @@ impl Channel {
         if let Some(token) = access_token {
             payload["access_token"] = json!(token);
         }
-        Frame::new(Some(join_ref.clone()), Some(join_ref), &self.topic, "phx_join", payload)
+        Frame::new(
+            Some(join_ref.clone()),
+            Some(join_ref),
+            &self.topic,
+            "phx_join",
+            payload,
+        )
     }
 
     /// Interprets a frame addressed to this channel's topic.
@@ -154,7 +166,10 @@ impl Channel {
             }
             "phx_error" => self.errored("channel error"),
             "broadcast" if self.state == ChannelState::Joined => {
-                let event = frame.payload["event"].as_str().unwrap_or_default().to_string();
+                let event = frame.payload["event"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 let payload = frame.payload.get("payload").cloned().unwrap_or(Value::Null);
                 vec![ChannelEvent::Broadcast { event, payload }]
             }
@@ -167,7 +182,9 @@ impl Channel {
         match self.state {
             ChannelState::Joined | ChannelState::Joining => {
                 self.state = ChannelState::Errored;
-                vec![ChannelEvent::Status(Status::ChannelError(reason.to_string()))]
+                vec![ChannelEvent::Status(Status::ChannelError(
+                    reason.to_string(),
+                ))]
             }
             _ => Vec::new(),
         }
@@ -189,7 +206,12 @@ impl Channel {
     }
 
     /// A user broadcast: sent now when joined, otherwise kept until the join succeeds.
-    pub fn broadcast(&mut self, refs: &mut RefCounter, event: &str, payload: Value) -> Option<Frame> {
+    pub fn broadcast(
+        &mut self,
+        refs: &mut RefCounter,
+        event: &str,
+        payload: Value,
+    ) -> Option<Frame> {
         if self.state == ChannelState::Joined {
             return Some(self.broadcast_frame(refs, event, payload));
         }
@@ -203,7 +225,7 @@ impl Channel {
     fn broadcast_frame(&self, refs: &mut RefCounter, event: &str, payload: Value) -> Frame {
         Frame::new(
             self.join_ref.clone(),
-            Some(refs.next()),
+            Some(refs.make_ref()),
             &self.topic,
             "broadcast",
             json!({ "type": "broadcast", "event": event, "payload": payload }),
@@ -227,7 +249,7 @@ impl Channel {
         (self.state == ChannelState::Joined).then(|| {
             Frame::new(
                 self.join_ref.clone(),
-                Some(refs.next()),
+                Some(refs.make_ref()),
                 &self.topic,
                 "access_token",
                 json!({ "access_token": token }),
@@ -238,7 +260,13 @@ impl Channel {
     /// `phx_leave` when the server knows the channel; the channel is closed either way.
     pub fn leave(&mut self, refs: &mut RefCounter) -> Option<Frame> {
         let frame = matches!(self.state, ChannelState::Joined | ChannelState::Joining).then(|| {
-            Frame::new(self.join_ref.clone(), Some(refs.next()), &self.topic, "phx_leave", json!({}))
+            Frame::new(
+                self.join_ref.clone(),
+                Some(refs.make_ref()),
+                &self.topic,
+                "phx_leave",
+                json!({}),
+            )
         });
         self.state = ChannelState::Closed;
         self.buffer.clear();
@@ -262,7 +290,13 @@ mod tests {
 
     fn joined() -> (Channel, RefCounter) {
         let mut refs = RefCounter::default();
-        let mut channel = Channel::new("conversation:1", JoinConfig { private: true, ..Default::default() });
+        let mut channel = Channel::new(
+            "conversation:1",
+            JoinConfig {
+                private: true,
+                ..Default::default()
+            },
+        );
         let join = channel.join(&mut refs, Some("jwt"));
         channel.handle(&reply(join.join_ref.as_deref().unwrap(), "ok", json!({})));
         (channel, refs)
@@ -271,7 +305,13 @@ mod tests {
     #[test]
     fn join_payload_is_private_with_token() {
         let mut refs = RefCounter::default();
-        let mut channel = Channel::new("conversation:1", JoinConfig { private: true, ..Default::default() });
+        let mut channel = Channel::new(
+            "conversation:1",
+            JoinConfig {
+                private: true,
+                ..Default::default()
+            },
+        );
         let frame = channel.join(&mut refs, Some("jwt"));
         assert_eq!(frame.topic, "realtime:conversation:1");
         assert_eq!(frame.payload["config"]["private"], true);
@@ -284,7 +324,9 @@ mod tests {
         let mut refs = RefCounter::default();
         let mut channel = Channel::new("conversation:1", JoinConfig::default());
         let join = channel.join(&mut refs, None);
-        assert!(channel.broadcast(&mut refs, "new_message", json!({"id": 1})).is_none());
+        assert!(channel
+            .broadcast(&mut refs, "new_message", json!({"id": 1}))
+            .is_none());
         let events = channel.handle(&reply(join.join_ref.as_deref().unwrap(), "ok", json!({})));
         assert_eq!(events, vec![ChannelEvent::Status(Status::Subscribed)]);
         let flushed = channel.flush(&mut refs);
@@ -299,7 +341,11 @@ mod tests {
         let mut channel = Channel::new("conversation:1", JoinConfig::default());
         let join = channel.join(&mut refs, None);
         let reason = "Unauthorized: You do not have permissions to read from this Channel topic: conversation:1";
-        let events = channel.handle(&reply(join.join_ref.as_deref().unwrap(), "error", json!({ "reason": reason })));
+        let events = channel.handle(&reply(
+            join.join_ref.as_deref().unwrap(),
+            "error",
+            json!({ "reason": reason }),
+        ));
         let status = Status::ChannelError(reason.into());
         assert!(status.is_auth_error());
         assert_eq!(events, vec![ChannelEvent::Status(status)]);
@@ -312,14 +358,21 @@ mod tests {
         let mut channel = Channel::new("conversation:1", JoinConfig::default());
         let first = channel.join(&mut refs, None);
         let _second = channel.join(&mut refs, None);
-        assert!(channel.handle(&reply(first.join_ref.as_deref().unwrap(), "ok", json!({}))).is_empty());
+        assert!(channel
+            .handle(&reply(first.join_ref.as_deref().unwrap(), "ok", json!({})))
+            .is_empty());
         assert_eq!(channel.state(), ChannelState::Joining);
     }
 
     #[test]
     fn broadcasts_are_delivered_only_while_joined() {
-        let push = Frame::new(None, None, "realtime:conversation:1", "broadcast",
-            json!({"type": "broadcast", "event": "new_message", "payload": {"body": "hi"}}));
+        let push = Frame::new(
+            None,
+            None,
+            "realtime:conversation:1",
+            "broadcast",
+            json!({"type": "broadcast", "event": "new_message", "payload": {"body": "hi"}}),
+        );
         let mut refs = RefCounter::default();
         let mut closed = Channel::new("conversation:1", JoinConfig::default());
         closed.join(&mut refs, None);
@@ -327,7 +380,10 @@ mod tests {
         let (mut channel, _) = joined();
         assert_eq!(
             channel.handle(&push),
-            vec![ChannelEvent::Broadcast { event: "new_message".into(), payload: json!({"body": "hi"}) }]
+            vec![ChannelEvent::Broadcast {
+                event: "new_message".into(),
+                payload: json!({"body": "hi"})
+            }]
         );
     }
 
@@ -348,9 +404,14 @@ mod tests {
         let (mut channel, mut refs) = joined();
         assert_eq!(
             channel.socket_closed(),
-            vec![ChannelEvent::Status(Status::ChannelError("connection lost".into()))]
+            vec![ChannelEvent::Status(Status::ChannelError(
+                "connection lost".into()
+            ))]
         );
-        assert!(channel.leave(&mut refs).is_none(), "nothing to tell a server we lost");
+        assert!(
+            channel.leave(&mut refs).is_none(),
+            "nothing to tell a server we lost"
+        );
         let (mut channel, mut refs) = joined();
         let leave = channel.leave(&mut refs).unwrap();
         assert_eq!(leave.event, "phx_leave");
@@ -361,8 +422,17 @@ mod tests {
     fn server_close_is_closed_status() {
         let (mut channel, _) = joined();
         let join_ref = channel.join_ref().map(str::to_string);
-        let close = Frame::new(join_ref, None, "realtime:conversation:1", "phx_close", json!({}));
-        assert_eq!(channel.handle(&close), vec![ChannelEvent::Status(Status::Closed)]);
+        let close = Frame::new(
+            join_ref,
+            None,
+            "realtime:conversation:1",
+            "phx_close",
+            json!({}),
+        );
+        assert_eq!(
+            channel.handle(&close),
+            vec![ChannelEvent::Status(Status::Closed)]
+        );
     }
 
     #[test]
@@ -373,7 +443,13 @@ mod tests {
             channel.broadcast(&mut refs, "e", json!(n));
         }
         let join = channel.join(&mut refs, None);
-        channel.handle(&Frame::new(join.join_ref.clone(), join.join_ref.clone(), "realtime:c", "phx_reply", json!({"status": "ok"})));
+        channel.handle(&Frame::new(
+            join.join_ref.clone(),
+            join.join_ref.clone(),
+            "realtime:c",
+            "phx_reply",
+            json!({"status": "ok"}),
+        ));
         let flushed = channel.flush(&mut refs);
         assert_eq!(flushed.len(), MAX_BUFFERED_PUSHES);
         assert_eq!(flushed[0].payload["payload"], 5);

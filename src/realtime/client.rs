@@ -81,17 +81,31 @@ impl RealtimeClient {
 
     /// Joins `sub_topic` (e.g. `conversation:<id>`), reporting to `handler`. Joining a
     /// topic that is already joined replaces the earlier channel.
-    pub fn channel(&self, sub_topic: &str, config: JoinConfig, handler: impl Fn(ChannelEvent) + 'static) -> ChannelHandle {
+    pub fn channel(
+        &self,
+        sub_topic: &str,
+        config: JoinConfig,
+        handler: impl Fn(ChannelEvent) + 'static,
+    ) -> ChannelHandle {
         let channel = Channel::new(sub_topic, config);
         let topic = channel.topic().to_string();
-        let handle = ChannelHandle { client: Rc::downgrade(&self.0), topic: topic.clone() };
+        let handle = ChannelHandle {
+            client: Rc::downgrade(&self.0),
+            topic: topic.clone(),
+        };
         if let Some(old) = handle.take_entry() {
             drop(old);
         }
         let handler: Handler = Rc::new(handler);
         self.0.borrow_mut().channels.insert(
             topic.clone(),
-            Entry { channel, handler: handler.clone(), rejoin_tries: 0, join_timer: None, rejoin_timer: None },
+            Entry {
+                channel,
+                handler: handler.clone(),
+                rejoin_tries: 0,
+                join_timer: None,
+                rejoin_timer: None,
+            },
         );
         handler(ChannelEvent::Status(Status::Subscribing));
         if self.0.borrow().open {
@@ -107,7 +121,10 @@ impl RealtimeClient {
         let mut inner = self.0.borrow_mut();
         inner.token = Some(token.to_string());
         let Inner { refs, channels, .. } = &mut *inner;
-        let frames: Vec<Frame> = channels.values().filter_map(|e| e.channel.access_token(refs, token)).collect();
+        let frames: Vec<Frame> = channels
+            .values()
+            .filter_map(|e| e.channel.access_token(refs, token))
+            .collect();
         for frame in frames {
             send(&inner, &frame);
         }
@@ -143,10 +160,14 @@ impl ChannelHandle {
 
     /// Sends a broadcast now, or once the channel is joined.
     pub fn broadcast(&self, event: &str, payload: Value) {
-        let Some(inner) = self.client.upgrade() else { return };
+        let Some(inner) = self.client.upgrade() else {
+            return;
+        };
         let mut guard = inner.borrow_mut();
         let Inner { refs, channels, .. } = &mut *guard;
-        let Some(entry) = channels.get_mut(&self.topic) else { return };
+        let Some(entry) = channels.get_mut(&self.topic) else {
+            return;
+        };
         if let Some(frame) = entry.channel.broadcast(refs, event, payload) {
             send(&guard, &frame);
         }
@@ -170,7 +191,10 @@ impl ChannelHandle {
 }
 
 fn send(inner: &Inner, frame: &Frame) -> bool {
-    inner.socket.as_ref().is_some_and(|socket| socket.send_text(&frame.encode()))
+    inner
+        .socket
+        .as_ref()
+        .is_some_and(|socket| socket.send_text(&frame.encode()))
 }
 
 fn connect(this: &Rc<RefCell<Inner>>) {
@@ -200,12 +224,15 @@ fn schedule_reconnect(this: &Rc<RefCell<Inner>>) {
     }
     inner.reconnect_tries += 1;
     let weak = Rc::downgrade(this);
-    inner.reconnect_timer = Some(Timeout::new(reconnect_delay_ms(inner.reconnect_tries), move || {
-        if let Some(this) = weak.upgrade() {
-            this.borrow_mut().reconnect_timer = None;
-            connect(&this);
-        }
-    }));
+    inner.reconnect_timer = Some(Timeout::new(
+        reconnect_delay_ms(inner.reconnect_tries),
+        move || {
+            if let Some(this) = weak.upgrade() {
+                this.borrow_mut().reconnect_timer = None;
+                connect(&this);
+            }
+        },
+    ));
 }
 
 fn on_socket_event(this: &Rc<RefCell<Inner>>, event: SocketEvent) {
@@ -213,7 +240,9 @@ fn on_socket_event(this: &Rc<RefCell<Inner>>, event: SocketEvent) {
         SocketEvent::Open => on_open(this),
         SocketEvent::Text(text) => match Frame::decode_text(&text) {
             Ok(frame) => on_frame(this, frame),
-            Err(error) => web_sys::console::warn_1(&format!("realtime: ignored frame: {error}").into()),
+            Err(error) => {
+                web_sys::console::warn_1(&format!("realtime: ignored frame: {error}").into())
+            }
         },
         SocketEvent::Binary(bytes) => {
             if let Ok(frame) = Frame::decode_binary(&bytes) {
@@ -252,7 +281,7 @@ fn heartbeat(this: &Rc<RefCell<Inner>>) {
         on_closed(this);
         return;
     }
-    let reference = inner.refs.next();
+    let reference = inner.refs.make_ref();
     inner.pending_heartbeat = Some(reference.clone());
     let frame = Frame::new(None, Some(reference), PHOENIX_TOPIC, "heartbeat", json!({}));
     send(&inner, &frame);
@@ -262,7 +291,9 @@ fn join(this: &Rc<RefCell<Inner>>, topic: &str) {
     let mut guard = this.borrow_mut();
     let token = guard.token.clone();
     let Inner { refs, channels, .. } = &mut *guard;
-    let Some(entry) = channels.get_mut(topic) else { return };
+    let Some(entry) = channels.get_mut(topic) else {
+        return;
+    };
     entry.rejoin_timer = None;
     let frame = entry.channel.join(refs, token.as_deref());
     let join_ref = frame.join_ref.clone().unwrap_or_default();
@@ -272,10 +303,15 @@ fn join(this: &Rc<RefCell<Inner>>, topic: &str) {
         if let Some(this) = weak.upgrade() {
             let dispatch = {
                 let mut inner = this.borrow_mut();
-                let Some(entry) = inner.channels.get_mut(&timer_topic) else { return };
+                let Some(entry) = inner.channels.get_mut(&timer_topic) else {
+                    return;
+                };
                 entry.join_timer = None;
                 let events = entry.channel.join_timed_out(&join_ref);
-                events.into_iter().map(|e| (entry.handler.clone(), e)).collect::<Dispatch>()
+                events
+                    .into_iter()
+                    .map(|e| (entry.handler.clone(), e))
+                    .collect::<Dispatch>()
             };
             let timed_out = !dispatch.is_empty();
             run(dispatch);
@@ -292,15 +328,20 @@ fn schedule_rejoin(this: &Rc<RefCell<Inner>>, topic: &str) {
     if !inner.open {
         return; // the reconnect rejoins everything
     }
-    let Some(entry) = inner.channels.get_mut(topic) else { return };
+    let Some(entry) = inner.channels.get_mut(topic) else {
+        return;
+    };
     entry.rejoin_tries += 1;
     let weak = Rc::downgrade(this);
     let topic = topic.to_string();
-    entry.rejoin_timer = Some(Timeout::new(reconnect_delay_ms(entry.rejoin_tries), move || {
-        if let Some(this) = weak.upgrade() {
-            join(&this, &topic);
-        }
-    }));
+    entry.rejoin_timer = Some(Timeout::new(
+        reconnect_delay_ms(entry.rejoin_tries),
+        move || {
+            if let Some(this) = weak.upgrade() {
+                join(&this, &topic);
+            }
+        },
+    ));
 }
 
 fn on_frame(this: &Rc<RefCell<Inner>>, frame: Frame) {
@@ -315,7 +356,9 @@ fn on_frame(this: &Rc<RefCell<Inner>>, frame: Frame) {
     let dispatch = {
         let mut guard = this.borrow_mut();
         let Inner { refs, channels, .. } = &mut *guard;
-        let Some(entry) = channels.get_mut(&frame.topic) else { return };
+        let Some(entry) = channels.get_mut(&frame.topic) else {
+            return;
+        };
         let events = entry.channel.handle(&frame);
         let mut flushed = Vec::new();
         for event in &events {
@@ -341,7 +384,10 @@ fn on_frame(this: &Rc<RefCell<Inner>>, frame: Frame) {
         for frame in &flushed {
             send(&guard, frame);
         }
-        events.into_iter().map(|e| (handler.clone(), e)).collect::<Dispatch>()
+        events
+            .into_iter()
+            .map(|e| (handler.clone(), e))
+            .collect::<Dispatch>()
     };
     run(dispatch);
     if rejoin {

@@ -30,18 +30,39 @@ pub enum ProtocolError {
 }
 
 impl Frame {
-    pub fn new(join_ref: Option<String>, reference: Option<String>, topic: &str, event: &str, payload: Value) -> Self {
-        Frame { join_ref, reference, topic: topic.into(), event: event.into(), payload }
+    pub fn new(
+        join_ref: Option<String>,
+        reference: Option<String>,
+        topic: &str,
+        event: &str,
+        payload: Value,
+    ) -> Self {
+        Frame {
+            join_ref,
+            reference,
+            topic: topic.into(),
+            event: event.into(),
+            payload,
+        }
     }
 
     /// `[join_ref, ref, topic, event, payload]`
     pub fn encode(&self) -> String {
-        json!([self.join_ref, self.reference, self.topic, self.event, self.payload]).to_string()
+        json!([
+            self.join_ref,
+            self.reference,
+            self.topic,
+            self.event,
+            self.payload
+        ])
+        .to_string()
     }
 
     pub fn decode_text(text: &str) -> Result<Frame, ProtocolError> {
         let value: Value = serde_json::from_str(text).map_err(|_| ProtocolError::NotJson)?;
-        let Value::Array(items) = value else { return Err(ProtocolError::BadShape) };
+        let Value::Array(items) = value else {
+            return Err(ProtocolError::BadShape);
+        };
         let [join_ref, reference, topic, event, payload]: [Value; 5] =
             items.try_into().map_err(|_| ProtocolError::BadShape)?;
         let text_or_null = |value: Value| match value {
@@ -68,24 +89,33 @@ impl Frame {
         if *kind != USER_BROADCAST {
             return Err(ProtocolError::BadBinary);
         }
-        let (topic_len, event_len, meta_len) = (*topic_len as usize, *event_len as usize, *meta_len as usize);
+        let (topic_len, event_len, meta_len) =
+            (*topic_len as usize, *event_len as usize, *meta_len as usize);
         if rest.len() < topic_len + event_len + meta_len {
             return Err(ProtocolError::BadBinary);
         }
         let (topic, rest) = rest.split_at(topic_len);
         let (event, rest) = rest.split_at(event_len);
         let (meta, body) = rest.split_at(meta_len);
-        let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).map_err(|_| ProtocolError::BadBinary);
+        let text =
+            |bytes: &[u8]| String::from_utf8(bytes.to_vec()).map_err(|_| ProtocolError::BadBinary);
         let user_payload = match encoding {
             1 => serde_json::from_slice(body).map_err(|_| ProtocolError::BadBinary)?,
             // Binary user payloads are not used by Coach Chat; keep the bytes as numbers.
             _ => Value::Array(body.iter().map(|b| json!(b)).collect()),
         };
-        let mut payload = json!({ "type": "broadcast", "event": text(event)?, "payload": user_payload });
+        let mut payload =
+            json!({ "type": "broadcast", "event": text(event)?, "payload": user_payload });
         if !meta.is_empty() {
             payload["meta"] = serde_json::from_slice(meta).map_err(|_| ProtocolError::BadBinary)?;
         }
-        Ok(Frame { join_ref: None, reference: None, topic: text(topic)?, event: "broadcast".into(), payload })
+        Ok(Frame {
+            join_ref: None,
+            reference: None,
+            topic: text(topic)?,
+            event: "broadcast".into(),
+            payload,
+        })
     }
 }
 
@@ -94,7 +124,7 @@ impl Frame {
 pub struct RefCounter(u64);
 
 impl RefCounter {
-    pub fn next(&mut self) -> String {
+    pub fn make_ref(&mut self) -> String {
         self.0 += 1;
         self.0.to_string()
     }
@@ -106,14 +136,24 @@ mod tests {
 
     #[test]
     fn text_frames_round_trip_in_v2_array_form() {
-        let frame = Frame::new(Some("1".into()), Some("2".into()), "realtime:room", "phx_join", json!({"a": 1}));
-        assert_eq!(frame.encode(), r#"["1","2","realtime:room","phx_join",{"a":1}]"#);
+        let frame = Frame::new(
+            Some("1".into()),
+            Some("2".into()),
+            "realtime:room",
+            "phx_join",
+            json!({"a": 1}),
+        );
+        assert_eq!(
+            frame.encode(),
+            r#"["1","2","realtime:room","phx_join",{"a":1}]"#
+        );
         assert_eq!(Frame::decode_text(&frame.encode()).unwrap(), frame);
     }
 
     #[test]
     fn server_pushes_have_null_refs() {
-        let frame = Frame::decode_text(r#"[null,null,"realtime:r","broadcast",{"event":"e"}]"#).unwrap();
+        let frame =
+            Frame::decode_text(r#"[null,null,"realtime:r","broadcast",{"event":"e"}]"#).unwrap();
         assert_eq!(frame.join_ref, None);
         assert_eq!(frame.reference, None);
         assert_eq!(frame.payload["event"], "e");
@@ -123,8 +163,14 @@ mod tests {
     fn malformed_text_is_an_error_not_a_panic() {
         assert_eq!(Frame::decode_text("nope"), Err(ProtocolError::NotJson));
         assert_eq!(Frame::decode_text("[1,2,3]"), Err(ProtocolError::BadShape));
-        assert_eq!(Frame::decode_text(r#"[null,null,null,"e",{}]"#), Err(ProtocolError::BadShape));
-        assert_eq!(Frame::decode_text(r#"{"topic":"t"}"#), Err(ProtocolError::BadShape));
+        assert_eq!(
+            Frame::decode_text(r#"[null,null,null,"e",{}]"#),
+            Err(ProtocolError::BadShape)
+        );
+        assert_eq!(
+            Frame::decode_text(r#"{"topic":"t"}"#),
+            Err(ProtocolError::BadShape)
+        );
     }
 
     fn kind4(topic: &str, event: &str, meta: &str, body: &str) -> Vec<u8> {
@@ -137,7 +183,12 @@ mod tests {
 
     #[test]
     fn decodes_kind_4_user_broadcast_like_realtime_js() {
-        let bytes = kind4("realtime:user:1", "new_message", r#"{"id":"m1"}"#, r#"{"body":"здравей"}"#);
+        let bytes = kind4(
+            "realtime:user:1",
+            "new_message",
+            r#"{"id":"m1"}"#,
+            r#"{"body":"здравей"}"#,
+        );
         let frame = Frame::decode_binary(&bytes).unwrap();
         assert_eq!(frame.topic, "realtime:user:1");
         assert_eq!(frame.event, "broadcast");
@@ -153,13 +204,19 @@ mod tests {
         let mut bytes = kind4("topic", "event", "", "{}");
         bytes.truncate(8);
         assert_eq!(Frame::decode_binary(&bytes), Err(ProtocolError::BadBinary));
-        assert_eq!(Frame::decode_binary(&[2, 0, 0]), Err(ProtocolError::BadBinary));
+        assert_eq!(
+            Frame::decode_binary(&[2, 0, 0]),
+            Err(ProtocolError::BadBinary)
+        );
         assert_eq!(Frame::decode_binary(&[]), Err(ProtocolError::BadBinary));
     }
 
     #[test]
     fn refs_count_up() {
         let mut refs = RefCounter::default();
-        assert_eq!((refs.next(), refs.next()), ("1".to_string(), "2".to_string()));
+        assert_eq!(
+            (refs.make_ref(), refs.make_ref()),
+            ("1".to_string(), "2".to_string())
+        );
     }
 }

@@ -35,16 +35,26 @@ impl Socket {
             if let Some(text) = data.as_string() {
                 message(SocketEvent::Text(text));
             } else if let Ok(buffer) = data.dyn_into::<js_sys::ArrayBuffer>() {
-                message(SocketEvent::Binary(js_sys::Uint8Array::new(&buffer).to_vec()));
+                message(SocketEvent::Binary(
+                    js_sys::Uint8Array::new(&buffer).to_vec(),
+                ));
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-            on_event(SocketEvent::Closed { code: event.code(), reason: event.reason() });
+            on_event(SocketEvent::Closed {
+                code: event.code(),
+                reason: event.reason(),
+            });
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
+        Ok(Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
     }
 
     /// Sends a text frame; false when the connection is not open.

@@ -20,13 +20,19 @@ fn workspace() -> PathBuf {
 fn wait_for_port(port: u16, within: Duration) {
     let deadline = Instant::now() + within;
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on port {port} after {within:?}");
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on port {port} after {within:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 fn terminate(child: &mut Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
@@ -55,7 +61,11 @@ impl Localbase {
 
     pub fn start_with(extra_args: &[&str]) -> Localbase {
         let dist = workspace().join("dist/index.html");
-        assert!(dist.exists(), "{} is missing: build the app first (trunk build --release)", dist.display());
+        assert!(
+            dist.exists(),
+            "{} is missing: build the app first (trunk build --release)",
+            dist.display()
+        );
         let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst) + std::process::id() as u16 % 50;
         let base = 55000 + slot * 10;
         let data_dir = workspace().join(format!("target/e2e/localbase-{base}"));
@@ -80,20 +90,33 @@ impl Localbase {
 
     fn spawn(&mut self) {
         let binary = Localbase::binary();
-        assert!(binary.exists(), "{} is missing: cargo build -p localbase", binary.display());
-        let log = std::fs::File::create(workspace().join(format!("target/e2e/localbase-{}.log", self.api_port)))
-            .or_else(|_| {
-                std::fs::create_dir_all(workspace().join("target/e2e"))?;
-                std::fs::File::create(workspace().join(format!("target/e2e/localbase-{}.log", self.api_port)))
-            })
-            .expect("log file");
+        assert!(
+            binary.exists(),
+            "{} is missing: cargo build -p localbase",
+            binary.display()
+        );
+        let log = std::fs::File::create(
+            workspace().join(format!("target/e2e/localbase-{}.log", self.api_port)),
+        )
+        .or_else(|_| {
+            std::fs::create_dir_all(workspace().join("target/e2e"))?;
+            std::fs::File::create(
+                workspace().join(format!("target/e2e/localbase-{}.log", self.api_port)),
+            )
+        })
+        .expect("log file");
         let child = Command::new(binary)
             .current_dir(workspace())
             .args(["serve", "--data-dir"])
             .arg(&self.data_dir)
             .args(["--db-port", &self.db_port.to_string()])
             .args(["--port", &self.api_port.to_string()])
-            .args(["--app-dir", "dist", "--app-port", &self.app_port.to_string()])
+            .args([
+                "--app-dir",
+                "dist",
+                "--app-port",
+                &self.app_port.to_string(),
+            ])
             .args(["--channel-error-backoff-ms", "200"])
             .args(&self.extra_args)
             .env_remove("DATABASE_URL")
@@ -144,12 +167,13 @@ impl Driver {
     pub fn start() -> Driver {
         let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst) + std::process::id() as u16 % 50;
         let port = 9600 + slot;
-        let child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver (apt-get install chromium-driver)");
+        let child =
+            Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver (apt-get install chromium-driver)");
         wait_for_port(port, Duration::from_secs(20));
         Driver { child, port }
     }
@@ -164,7 +188,9 @@ impl Driver {
                          "--no-first-run", "--lang=bg-BG", "--accept-lang=bg-BG", "--window-size=1100,800"],
             }
         });
-        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
         ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{}", self.port))
@@ -197,7 +223,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -212,8 +241,20 @@ pub async fn sign_in(browser: &Client, app_url: &str, email: &str, password: &st
         .await
         .expect("sign-in form");
     email_input.send_keys(email).await.expect("type email");
-    browser.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
-    browser.find(Locator::Css("form.card button[type=submit]")).await.unwrap().click().await.unwrap();
+    browser
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 /// Opens a conversation from the list and waits until its channel is SUBSCRIBED.
@@ -235,7 +276,9 @@ pub async fn wait_subscribed(browser: &Client) {
     browser
         .wait()
         .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(".chat .channel-status[data-status=SUBSCRIBED]"))
+        .for_element(Locator::Css(
+            ".chat .channel-status[data-status=SUBSCRIBED]",
+        ))
         .await
         .expect("channel SUBSCRIBED");
 }
@@ -243,10 +286,25 @@ pub async fn wait_subscribed(browser: &Client) {
 /// Types into the composer (a newline as Shift+Enter, as a person would) and presses Enter.
 pub async fn send(browser: &Client, text: &str) {
     use fantoccini::key::Key;
-    let composer = browser.find(Locator::Css(".composer textarea")).await.expect("composer");
-    let shift_enter: String = [char::from(Key::Shift), char::from(Key::Enter), char::from(Key::Null)].iter().collect();
-    composer.send_keys(&text.replace('\n', &shift_enter)).await.expect("type");
-    composer.send_keys(&char::from(fantoccini::key::Key::Enter).to_string()).await.expect("Enter");
+    let composer = browser
+        .find(Locator::Css(".composer textarea"))
+        .await
+        .expect("composer");
+    let shift_enter: String = [
+        char::from(Key::Shift),
+        char::from(Key::Enter),
+        char::from(Key::Null),
+    ]
+    .iter()
+    .collect();
+    composer
+        .send_keys(&text.replace('\n', &shift_enter))
+        .await
+        .expect("type");
+    composer
+        .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
+        .await
+        .expect("Enter");
 }
 
 /// The message texts shown, top to bottom.

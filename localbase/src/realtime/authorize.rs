@@ -43,7 +43,10 @@ pub async fn permissions(pool: &Pool, claims: &Claims, sub_topic: &str) -> Resul
     )
     .await?;
     let visible = tx
-        .query("select extension from realtime.messages where id = any($1)", &[&ids])
+        .query(
+            "select extension from realtime.messages where id = any($1)",
+            &[&ids],
+        )
         .await?;
     let mut permissions = Permissions::default();
     for row in visible {

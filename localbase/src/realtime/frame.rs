@@ -72,8 +72,14 @@ impl Frame {
 
     pub fn encode(&self, vsn: Vsn) -> String {
         match vsn {
-            Vsn::V2 => json!([self.join_ref, self.reference, self.topic, self.event, self.payload])
-                .to_string(),
+            Vsn::V2 => json!([
+                self.join_ref,
+                self.reference,
+                self.topic,
+                self.event,
+                self.payload
+            ])
+            .to_string(),
             Vsn::V1 => json!({
                 "join_ref": self.join_ref,
                 "ref": self.reference,
@@ -98,7 +104,13 @@ impl Frame {
 
     /// A server push (no ref) on `topic`.
     pub fn push(join_ref: Option<String>, topic: &str, event: &str, payload: Value) -> Frame {
-        Frame { join_ref, reference: None, topic: topic.into(), event: event.into(), payload }
+        Frame {
+            join_ref,
+            reference: None,
+            topic: topic.into(),
+            event: event.into(),
+            payload,
+        }
     }
 }
 
@@ -131,7 +143,14 @@ mod tests {
 
     #[test]
     fn malformed_frames_are_none() {
-        for text in ["", "garbage", "[1,2,3]", "{}", r#"[null,null,5,"e",{}]"#, "\u{0}"] {
+        for text in [
+            "",
+            "garbage",
+            "[1,2,3]",
+            "{}",
+            r#"[null,null,5,"e",{}]"#,
+            "\u{0}",
+        ] {
             assert!(Frame::decode(text, Vsn::V2).is_none(), "{text}");
         }
         assert!(Frame::decode(r#"["1","1","t","e",{}]"#, Vsn::V1).is_none());

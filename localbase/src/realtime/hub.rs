@@ -36,7 +36,10 @@ pub struct Hub {
 impl Hub {
     pub fn subscribe(&self, key: TopicKey, connection: ConnectionId, subscriber: Subscriber) {
         let mut topics = self.topics.lock().expect("hub lock");
-        topics.entry(key).or_default().insert(connection, subscriber);
+        topics
+            .entry(key)
+            .or_default()
+            .insert(connection, subscriber);
     }
 
     pub fn unsubscribe(&self, key: &TopicKey, connection: ConnectionId) {
@@ -56,10 +59,18 @@ impl Hub {
     }
 
     /// Sends `event` with `payload` to every subscriber of `key` except `skip`.
-    pub fn publish(&self, key: &TopicKey, event: &str, payload: &Value, skip: Option<ConnectionId>) {
+    pub fn publish(
+        &self,
+        key: &TopicKey,
+        event: &str,
+        payload: &Value,
+        skip: Option<ConnectionId>,
+    ) {
         let recipients: Vec<Subscriber> = {
             let topics = self.topics.lock().expect("hub lock");
-            let Some(subscribers) = topics.get(key) else { return };
+            let Some(subscribers) = topics.get(key) else {
+                return;
+            };
             subscribers
                 .iter()
                 .filter(|(id, _)| Some(**id) != skip)
@@ -78,7 +89,11 @@ impl Hub {
                     Frame::push(None, &key.topic, event, payload.clone()).encode(subscriber.vsn)
                 })
                 .clone();
-            if subscriber.outbox.try_send(Message::Text(text.into())).is_err() {
+            if subscriber
+                .outbox
+                .try_send(Message::Text(text.into()))
+                .is_err()
+            {
                 tracing::warn!(topic = %key.topic, "subscriber outbox full or closed; message dropped for it");
             }
         }

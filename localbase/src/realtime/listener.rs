@@ -58,7 +58,9 @@ async fn listen(state: &Arc<AppState>, database_url: &str) -> Result<(), tokio_p
                 _ => client.batch_execute("select 1").await,
             };
         };
-        let Ok(id) = id.parse::<uuid::Uuid>() else { continue };
+        let Ok(id) = id.parse::<uuid::Uuid>() else {
+            continue;
+        };
         let row = client
             .query_opt(
                 "select topic, event, payload, coalesce(private, false) from realtime.messages where id = $1",
@@ -69,7 +71,10 @@ async fn listen(state: &Arc<AppState>, database_url: &str) -> Result<(), tokio_p
         let topic: String = row.get(0);
         let event: Option<String> = row.get(1);
         let payload: Option<Value> = row.get(2);
-        let key = TopicKey { private: row.get(3), topic: format!("realtime:{topic}") };
+        let key = TopicKey {
+            private: row.get(3),
+            topic: format!("realtime:{topic}"),
+        };
         let message = json!({
             "type": "broadcast",
             "event": event.unwrap_or_default(),

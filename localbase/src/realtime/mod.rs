@@ -43,7 +43,10 @@ async fn upgrade(
         .find(|(name, _)| name == "vsn")
         .map(|(_, value)| value.into_owned());
     let Some(vsn) = Vsn::from_query(vsn_param.as_deref()) else {
-        return refuse(StatusCode::BAD_REQUEST, "Unsupported serializer version".into());
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "Unsupported serializer version".into(),
+        );
     };
     let key = headers
         .get("x-api-key")

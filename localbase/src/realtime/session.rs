@@ -51,8 +51,14 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
             }
         }
     });
-    let mut session =
-        Session { state, id, vsn, connect_claims, outbox, channels: HashMap::new() };
+    let mut session = Session {
+        state,
+        id,
+        vsn,
+        connect_claims,
+        outbox,
+        channels: HashMap::new(),
+    };
     let mut shutdown = session.state.shutdown.subscribe();
     loop {
         let next = tokio::select! {
@@ -121,10 +127,20 @@ impl Session {
 
     async fn join(&mut self, frame: Frame) {
         let Some(sub_topic) = frame.topic.strip_prefix("realtime:") else {
-            return self.join_error(&frame, "TopicNameRequired: You must provide a topic name".into()).await;
+            return self
+                .join_error(
+                    &frame,
+                    "TopicNameRequired: You must provide a topic name".into(),
+                )
+                .await;
         };
         if sub_topic.is_empty() {
-            return self.join_error(&frame, "TopicNameRequired: You must provide a topic name".into()).await;
+            return self
+                .join_error(
+                    &frame,
+                    "TopicNameRequired: You must provide a topic name".into(),
+                )
+                .await;
         }
         let config = frame.payload.get("config").cloned().unwrap_or(Value::Null);
         let flag = |value: Option<&Value>| match value {
@@ -166,19 +182,39 @@ impl Session {
         // Joining a topic again replaces the earlier join, as Phoenix does.
         if let Some(previous) = self.channels.remove(&frame.topic) {
             self.state.hub.unsubscribe(&previous.key, self.id);
-            self.send(Frame::push(previous.join_ref, &frame.topic, "phx_close", json!({})));
+            self.send(Frame::push(
+                previous.join_ref,
+                &frame.topic,
+                "phx_close",
+                json!({}),
+            ));
         }
-        let key = TopicKey { private, topic: frame.topic.clone() };
+        let key = TopicKey {
+            private,
+            topic: frame.topic.clone(),
+        };
         self.state.hub.subscribe(
             key.clone(),
             self.id,
-            Subscriber { outbox: self.outbox.clone(), vsn: self.vsn, join_ref: frame.join_ref.clone() },
+            Subscriber {
+                outbox: self.outbox.clone(),
+                vsn: self.vsn,
+                join_ref: frame.join_ref.clone(),
+            },
         );
         let postgres_changes = config.get("postgres_changes").cloned().unwrap_or(json!([]));
-        let wants_changes = postgres_changes.as_array().is_some_and(|list| !list.is_empty());
+        let wants_changes = postgres_changes
+            .as_array()
+            .is_some_and(|list| !list.is_empty());
         self.channels.insert(
             frame.topic.clone(),
-            Joined { key, join_ref: frame.join_ref.clone(), broadcast_self, ack, permissions: granted },
+            Joined {
+                key,
+                join_ref: frame.join_ref.clone(),
+                broadcast_self,
+                ack,
+                permissions: granted,
+            },
         );
         self.send(frame.reply("ok", json!({ "postgres_changes": [] })));
         if wants_changes {
@@ -201,7 +237,12 @@ impl Session {
         self.send(frame.reply("ok", json!({})));
         if let Some(joined) = self.channels.remove(&frame.topic) {
             self.state.hub.unsubscribe(&joined.key, self.id);
-            self.send(Frame::push(joined.join_ref, &frame.topic, "phx_close", json!({})));
+            self.send(Frame::push(
+                joined.join_ref,
+                &frame.topic,
+                "phx_close",
+                json!({}),
+            ));
         }
     }
 
@@ -221,8 +262,14 @@ impl Session {
             "event": event,
             "payload": frame.payload.get("payload").cloned().unwrap_or(json!({})),
         });
-        let skip = if joined.broadcast_self { None } else { Some(self.id) };
-        self.state.hub.publish(&joined.key, "broadcast", &message, skip);
+        let skip = if joined.broadcast_self {
+            None
+        } else {
+            Some(self.id)
+        };
+        self.state
+            .hub
+            .publish(&joined.key, "broadcast", &message, skip);
         if joined.ack {
             self.send(frame.reply("ok", json!({})));
         }
@@ -243,7 +290,12 @@ impl Session {
                 "system",
                 json!({ "extension": "system", "status": "error", "message": error.to_string(), "channel": sub_topic }),
             ));
-            self.send(Frame::push(joined.join_ref, &frame.topic, "phx_close", json!({})));
+            self.send(Frame::push(
+                joined.join_ref,
+                &frame.topic,
+                "phx_close",
+                json!({}),
+            ));
         }
     }
 

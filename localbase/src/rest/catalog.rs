@@ -72,9 +72,13 @@ impl Catalog {
                     .map(|(arg, _)| arg)
                     .collect()
             };
-            catalog
-                .functions
-                .insert(row.get(0), Function { args, returns_set: row.get(5) });
+            catalog.functions.insert(
+                row.get(0),
+                Function {
+                    args,
+                    returns_set: row.get(5),
+                },
+            );
         }
         Ok(catalog)
     }

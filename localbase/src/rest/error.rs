@@ -18,7 +18,13 @@ pub struct RestError {
 
 impl RestError {
     fn new(status: StatusCode, code: &str, message: String) -> Self {
-        RestError { status, code: code.into(), message, details: None, hint: None }
+        RestError {
+            status,
+            code: code.into(),
+            message,
+            details: None,
+            hint: None,
+        }
     }
 
     pub fn parse(message: String) -> Self {
@@ -26,8 +32,11 @@ impl RestError {
     }
 
     pub fn invalid_body(detail: &str) -> Self {
-        let mut error =
-            RestError::new(StatusCode::BAD_REQUEST, "PGRST102", "Empty or invalid json".into());
+        let mut error = RestError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST102",
+            "Empty or invalid json".into(),
+        );
         error.details = Some(detail.to_string());
         error
     }

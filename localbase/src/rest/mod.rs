@@ -89,7 +89,13 @@ async fn read(
     let table = table_of(&catalog, &table)?;
     let statement = sql::select(&table, &query)?;
     let (body, rows) = run(&state, &caller, statement, None).await?;
-    respond(StatusCode::OK, body, rows, &Preferences::from(&headers), true)
+    respond(
+        StatusCode::OK,
+        body,
+        rows,
+        &Preferences::from(&headers),
+        true,
+    )
 }
 
 async fn create(
@@ -117,9 +123,20 @@ async fn create(
     let table = table_of(&catalog, &table)?;
     let preferences = Preferences::from(&headers);
     let statement = sql::insert(&table, &query, &columns, preferences.on_conflict)?;
-    let (body, count) =
-        run(&state, &caller, statement, Some(Value::Array(rows).to_string())).await?;
-    respond(StatusCode::CREATED, body, count, &preferences, preferences.representation)
+    let (body, count) = run(
+        &state,
+        &caller,
+        statement,
+        Some(Value::Array(rows).to_string()),
+    )
+    .await?;
+    respond(
+        StatusCode::CREATED,
+        body,
+        count,
+        &preferences,
+        preferences.representation,
+    )
 }
 
 async fn modify(
@@ -144,8 +161,18 @@ async fn modify(
     let preferences = Preferences::from(&headers);
     let statement = sql::update(&table, &query, &columns)?;
     let (body, count) = run(&state, &caller, statement, Some(object.to_string())).await?;
-    let status = if preferences.representation { StatusCode::OK } else { StatusCode::NO_CONTENT };
-    respond(status, body, count, &preferences, preferences.representation)
+    let status = if preferences.representation {
+        StatusCode::OK
+    } else {
+        StatusCode::NO_CONTENT
+    };
+    respond(
+        status,
+        body,
+        count,
+        &preferences,
+        preferences.representation,
+    )
 }
 
 async fn remove(
@@ -161,8 +188,18 @@ async fn remove(
     let preferences = Preferences::from(&headers);
     let statement = sql::delete(&table, &query)?;
     let (body, count) = run(&state, &caller, statement, None).await?;
-    let status = if preferences.representation { StatusCode::OK } else { StatusCode::NO_CONTENT };
-    respond(status, body, count, &preferences, preferences.representation)
+    let status = if preferences.representation {
+        StatusCode::OK
+    } else {
+        StatusCode::NO_CONTENT
+    };
+    respond(
+        status,
+        body,
+        count,
+        &preferences,
+        preferences.representation,
+    )
 }
 
 async fn call_function(
@@ -178,7 +215,9 @@ async fn call_function(
         parse_body(&body)?
     };
     let Value::Object(fields) = &args else {
-        return Err(RestError::invalid_body("expected a JSON object of arguments"));
+        return Err(RestError::invalid_body(
+            "expected a JSON object of arguments",
+        ));
     };
     let mut catalog = state.catalog().await;
     if !catalog.functions.contains_key(&name) {
@@ -190,7 +229,13 @@ async fn call_function(
         .ok_or_else(|| RestError::unknown_function(&name))?;
     let statement = sql::call(&name, function, fields)?;
     let (body, count) = run(&state, &caller, statement, None).await?;
-    respond(StatusCode::OK, body, count, &Preferences::from(&headers), true)
+    respond(
+        StatusCode::OK,
+        body,
+        count,
+        &Preferences::from(&headers),
+        true,
+    )
 }
 
 fn parse_body(body: &Bytes) -> Result<Value, RestError> {
@@ -232,7 +277,9 @@ async fn run(
         *last = Param::Text(body);
     }
     let mut client = state.pool.get().await.map_err(RestError::internal)?;
-    let tx = begin_as(&mut client, &caller.claims).await.map_err(RestError::internal)?;
+    let tx = begin_as(&mut client, &caller.claims)
+        .await
+        .map_err(RestError::internal)?;
     let params: Vec<&(dyn ToSql + Sync)> = statement
         .text_params
         .iter()
@@ -259,7 +306,11 @@ fn respond(
     preferences: &Preferences,
     with_body: bool,
 ) -> Result<Response, RestError> {
-    let range = if rows == 0 { "*/*".to_string() } else { format!("0-{}/*", rows - 1) };
+    let range = if rows == 0 {
+        "*/*".to_string()
+    } else {
+        format!("0-{}/*", rows - 1)
+    };
     if !with_body {
         return Ok((status, [(header::CONTENT_RANGE, range)]).into_response());
     }
@@ -287,5 +338,11 @@ fn respond(
 
 /// Methods and headers browsers may use cross-origin (the app is served from another port).
 pub fn allowed_methods() -> [Method; 5] {
-    [Method::GET, Method::POST, Method::PATCH, Method::DELETE, Method::OPTIONS]
+    [
+        Method::GET,
+        Method::POST,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ]
 }

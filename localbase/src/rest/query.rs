@@ -120,18 +120,18 @@ fn parse_order(value: &str) -> Result<Vec<Order>, RestError> {
         .map(|term| {
             let mut parts = term.split('.');
             let column = parts.next().unwrap_or_default().to_string();
-            let mut order = Order { column, descending: false, nulls_first: None };
+            let mut order = Order {
+                column,
+                descending: false,
+                nulls_first: None,
+            };
             for modifier in parts {
                 match modifier {
                     "asc" => order.descending = false,
                     "desc" => order.descending = true,
                     "nullsfirst" => order.nulls_first = Some(true),
                     "nullslast" => order.nulls_first = Some(false),
-                    _ => {
-                        return Err(RestError::parse(format!(
-                            "failed to parse order ({value})"
-                        )))
-                    }
+                    _ => return Err(RestError::parse(format!("failed to parse order ({value})"))),
                 }
             }
             Ok(order)
@@ -181,7 +181,11 @@ fn parse_filter(column: &str, value: &str) -> Result<Filter, RestError> {
         }),
         _ => return Err(bad()),
     };
-    Ok(Filter { column: column.to_string(), negated, op })
+    Ok(Filter {
+        column: column.to_string(),
+        negated,
+        op,
+    })
 }
 
 #[cfg(test)]
@@ -189,7 +193,10 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -210,7 +217,11 @@ mod tests {
         );
         assert_eq!(
             query.order[1],
-            Order { column: "id".into(), descending: true, nulls_first: Some(false) }
+            Order {
+                column: "id".into(),
+                descending: true,
+                nulls_first: Some(false)
+            }
         );
         assert_eq!(query.limit, Some(50));
     }
@@ -223,10 +234,16 @@ mod tests {
             ("body", "not.ilike.*hi*"),
         ]))
         .unwrap();
-        assert_eq!(query.filters[0].op, Operator::In(vec!["a".into(), "b".into(), "c".into()]));
+        assert_eq!(
+            query.filters[0].op,
+            Operator::In(vec!["a".into(), "b".into(), "c".into()])
+        );
         assert_eq!(query.filters[1].op, Operator::Is(IsValue::Null));
         assert!(query.filters[2].negated);
-        assert_eq!(query.filters[2].op, Operator::Compare(Comparison::Ilike, "%hi%".into()));
+        assert_eq!(
+            query.filters[2].op,
+            Operator::Compare(Comparison::Ilike, "%hi%".into())
+        );
     }
 
     #[test]
@@ -240,7 +257,10 @@ mod tests {
 
     #[test]
     fn star_or_empty_select_means_all_columns() {
-        assert_eq!(Query::parse(&pairs(&[("select", "*")])).unwrap().select, None);
+        assert_eq!(
+            Query::parse(&pairs(&[("select", "*")])).unwrap().select,
+            None
+        );
         assert_eq!(Query::parse(&pairs(&[])).unwrap().select, None);
     }
 }

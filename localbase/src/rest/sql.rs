@@ -166,13 +166,20 @@ pub fn insert(
     for column in columns {
         table.column_type(column)?;
     }
-    let list = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    let list = columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ");
     let target = match &query.on_conflict {
         Some(keys) => {
             for key in keys {
                 table.column_type(key)?;
             }
-            format!("({})", keys.iter().map(|k| quote(k)).collect::<Vec<_>>().join(", "))
+            format!(
+                "({})",
+                keys.iter().map(|k| quote(k)).collect::<Vec<_>>().join(", ")
+            )
         }
         None => String::new(),
     };
@@ -212,7 +219,11 @@ pub fn update(table: &Table, query: &Query, columns: &[String]) -> Result<Statem
     }
     let filters = statement.where_clause(table, &query.filters)?;
     let n = statement.bind(Param::Text(String::new()));
-    let list = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    let list = columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ");
     let returning = table.select_list(&query.select)?;
     let write = format!(
         "update {table} set ({list}) = (select {list} \
@@ -267,7 +278,9 @@ pub fn call(
     let text_params = if args.is_empty() {
         Vec::new()
     } else {
-        vec![Param::Text(serde_json::Value::Object(args.clone()).to_string())]
+        vec![Param::Text(
+            serde_json::Value::Object(args.clone()).to_string(),
+        )]
     };
     Ok(Statement { sql, text_params })
 }
@@ -282,15 +295,22 @@ mod tests {
     use crate::rest::query::Query;
 
     fn columns() -> HashMap<String, String> {
-        [("id", "uuid"), ("body", "text"), ("created_at", "timestamp with time zone")]
-            .into_iter()
-            .map(|(c, t)| (c.to_string(), t.to_string()))
-            .collect()
+        [
+            ("id", "uuid"),
+            ("body", "text"),
+            ("created_at", "timestamp with time zone"),
+        ]
+        .into_iter()
+        .map(|(c, t)| (c.to_string(), t.to_string()))
+        .collect()
     }
 
     fn query(items: &[(&str, &str)]) -> Query {
         Query::parse(
-            &items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>(),
+            &items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
         )
         .unwrap()
     }
@@ -298,7 +318,10 @@ mod tests {
     #[test]
     fn values_are_bound_never_spliced() {
         let columns = columns();
-        let table = Table { name: "messages", columns: &columns };
+        let table = Table {
+            name: "messages",
+            columns: &columns,
+        };
         let hostile = "x'); drop table messages; --";
         let statement = select(&table, &query(&[("body", &format!("eq.{hostile}"))])).unwrap();
         assert!(!statement.sql.contains("drop table"));
@@ -309,7 +332,10 @@ mod tests {
     #[test]
     fn unknown_columns_are_refused_before_sql() {
         let columns = columns();
-        let table = Table { name: "messages", columns: &columns };
+        let table = Table {
+            name: "messages",
+            columns: &columns,
+        };
         let error = select(&table, &query(&[("\"; drop", "eq.1")])).unwrap_err();
         assert_eq!(error.code, "42703");
         assert!(select(&table, &query(&[("order", "nope.desc")])).is_err());
@@ -319,10 +345,20 @@ mod tests {
     #[test]
     fn ignore_duplicates_becomes_on_conflict_do_nothing() {
         let columns = columns();
-        let table = Table { name: "messages", columns: &columns };
-        let statement =
-            insert(&table, &query(&[]), &["id".into(), "body".into()], OnConflict::Ignore).unwrap();
+        let table = Table {
+            name: "messages",
+            columns: &columns,
+        };
+        let statement = insert(
+            &table,
+            &query(&[]),
+            &["id".into(), "body".into()],
+            OnConflict::Ignore,
+        )
+        .unwrap();
         assert!(statement.sql.contains("on conflict  do nothing"));
-        assert!(statement.sql.contains("insert into public.\"messages\" (\"id\", \"body\")"));
+        assert!(statement
+            .sql
+            .contains("insert into public.\"messages\" (\"id\", \"body\")"));
     }
 }

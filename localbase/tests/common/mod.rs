@@ -38,7 +38,8 @@ fn cluster_url() -> String {
     URL.get_or_init(|| {
         let _guard = LOCK.lock().unwrap();
         let dir = workspace().join("target/localbase-test-pg");
-        let (cluster, _) = Cluster::ensure_running(&dir, TEST_DB_PORT).expect("test PostgreSQL cluster");
+        let (cluster, _) =
+            Cluster::ensure_running(&dir, TEST_DB_PORT).expect("test PostgreSQL cluster");
         cluster.url("postgres")
     })
     .clone()
@@ -65,19 +66,29 @@ impl TestServer {
     pub async fn start_with(mut settings: Settings) -> TestServer {
         let admin = cluster_url();
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.unwrap();
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(connection);
-        client.batch_execute(&format!("create database {name}")).await.unwrap();
+        client
+            .batch_execute(&format!("create database {name}"))
+            .await
+            .unwrap();
         let database_url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
         let pool = db::pool(&database_url, 8).unwrap();
-        db::prepare(&pool, &workspace().join("supabase")).await.expect("migrations and seed");
+        db::prepare(&pool, &workspace().join("supabase"))
+            .await
+            .expect("migrations and seed");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address: SocketAddr = listener.local_addr().unwrap();
         settings.public_url = format!("http://{address}");
         let keys = jwt::Keys::new(jwt::DEFAULT_SECRET);
         let state = AppState::new(pool, keys.clone(), settings);
         state.reload_catalog().await.unwrap();
-        tokio::spawn(localbase::realtime::run_database_listener(state.clone(), database_url.clone()));
+        tokio::spawn(localbase::realtime::run_database_listener(
+            state.clone(),
+            database_url.clone(),
+        ));
         let router = app(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestServer {
@@ -101,10 +112,18 @@ impl TestServer {
             .unwrap();
         assert_eq!(response.status(), 200, "sign-in of {email}");
         let body: Value = response.json().await.unwrap();
-        (body["access_token"].as_str().unwrap().into(), body["user"]["id"].as_str().unwrap().into())
+        (
+            body["access_token"].as_str().unwrap().into(),
+            body["user"]["id"].as_str().unwrap().into(),
+        )
     }
 
-    pub fn rest(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+    pub fn rest(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}/rest/v1/{path}", self.base))
             .header("apikey", &self.anon_key)
@@ -117,8 +136,14 @@ impl TestServer {
             self.base.replace("http://", "ws://"),
             self.anon_key
         );
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("websocket");
-        Socket { stream, v2: vsn == "2.0.0", next_ref: 0 }
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket");
+        Socket {
+            stream,
+            v2: vsn == "2.0.0",
+            next_ref: 0,
+        }
     }
 }
 
@@ -144,7 +169,13 @@ impl Socket {
         self.stream.send(message).await.unwrap();
     }
 
-    pub async fn push(&mut self, join_ref: Option<&str>, topic: &str, event: &str, payload: Value) -> String {
+    pub async fn push(
+        &mut self,
+        join_ref: Option<&str>,
+        topic: &str,
+        event: &str,
+        payload: Value,
+    ) -> String {
         self.next_ref += 1;
         let reference = self.next_ref.to_string();
         let text = if self.v2 {
@@ -159,8 +190,13 @@ impl Socket {
     /// The next frame, or `None` after `within`.
     pub async fn next(&mut self, within: Duration) -> Option<Received> {
         loop {
-            let message = tokio::time::timeout(within, self.stream.next()).await.ok()??.ok()?;
-            let Message::Text(text) = message else { continue };
+            let message = tokio::time::timeout(within, self.stream.next())
+                .await
+                .ok()??
+                .ok()?;
+            let Message::Text(text) = message else {
+                continue;
+            };
             let value: Value = serde_json::from_str(&text).unwrap();
             return Some(if self.v2 {
                 Received {
@@ -207,7 +243,10 @@ impl Socket {
                        "postgres_changes": [], "private": true},
             "access_token": token,
         });
-        self.push(Some(&join_ref), &topic, "phx_join", payload).await;
-        self.expect(&topic, "phx_reply", Duration::from_secs(5)).await.payload
+        self.push(Some(&join_ref), &topic, "phx_join", payload)
+            .await;
+        self.expect(&topic, "phx_reply", Duration::from_secs(5))
+            .await
+            .payload
     }
 }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# README command 2: set up, then run every check and test:
+# fmt, clippy (native and wasm32), native unit and integration tests (localbase against a
+# real PostgreSQL it starts), wasm-bindgen tests in headless Chromium, and the
+# end-to-end tests driving two browsers through the built app.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$PWD/node_modules/.bin:$PATH"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+
+step() { echo; echo "==> $*"; }
+WASM_API_PORT=54361
+LOCALBASE_PID=
+
+cleanup() {
+  if [ -n "$LOCALBASE_PID" ]; then kill "$LOCALBASE_PID" 2>/dev/null || true; wait "$LOCALBASE_PID" 2>/dev/null || true; fi
+  [ -x target/debug/localbase ] && target/debug/localbase stop-db --data-dir target/localbase-test-pg >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+step "format"
+cargo fmt --all --check
+step "clippy (native)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "clippy (wasm32)"
+cargo clippy -p coach-chat --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+
+step "build the app (trunk, release) and localbase"
+trunk build --release --offline
+cargo build -p localbase --locked
+
+step "native tests: unit, localbase integration (real PostgreSQL), end-to-end (two browsers)"
+cargo test --workspace --locked
+
+step "browser tests (wasm-bindgen-test in headless Chromium) against a fresh localbase"
+rm -rf target/wasm-test-localbase
+target/debug/localbase serve --data-dir target/wasm-test-localbase --db-port $((WASM_API_PORT + 1)) \
+  --port $WASM_API_PORT --channel-error-backoff-ms 200 > target/wasm-test-localbase.log 2>&1 &
+LOCALBASE_PID=$!
+for _ in $(seq 1 300); do
+  (exec 3<>/dev/tcp/127.0.0.1/$WASM_API_PORT) 2>/dev/null && break
+  sleep 0.2
+done
+COACH_CHAT_TEST_API=http://127.0.0.1:$WASM_API_PORT \
+  cargo test -p coach-chat --target wasm32-unknown-unknown --test web --locked
+
+step "all checks passed"

@@ -1,0 +1,218 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): components mount and behave,
+//! and the Rust realtime client joins, sends and receives against a running localbase
+//! (URL from COACH_CHAT_TEST_API at build time; scripts/test.sh starts one).
+
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use coach_chat::api::auth;
+use coach_chat::components::composer::Composer;
+use coach_chat::config::{Config, LOCAL_ANON_KEY};
+use coach_chat::context::AppContext;
+use coach_chat::i18n::Lang;
+use coach_chat::realtime::{ChannelEvent, JoinConfig, RealtimeClient, Status};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const API: &str = match option_env!("COACH_CHAT_TEST_API") {
+    Some(url) => url,
+    None => "http://127.0.0.1:54321",
+};
+const CONVERSATION: &str = "c1000000-0000-4000-8000-000000000001";
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn container() -> web_sys::HtmlElement {
+    let element = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&element).unwrap();
+    element.unchecked_into()
+}
+
+async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+/// Polls `check` every 20 ms for up to `within`.
+async fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let rounds = within.as_millis() / 20;
+    for _ in 0..rounds {
+        if check() {
+            return true;
+        }
+        sleep(20).await;
+    }
+    check()
+}
+
+fn type_and_press_enter(textarea: &web_sys::HtmlTextAreaElement, text: &str) {
+    textarea.set_value(text);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let input = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    textarea.dispatch_event(&input).unwrap();
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let enter =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    textarea.dispatch_event(&enter).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn composer_refuses_empty_and_oversized_drafts_and_sends_valid_ones() {
+    let root = container();
+    let sent = RwSignal::new(Vec::<String>::new());
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(AppContext::new(Config::default(), Lang::Bg));
+        view! { <Composer on_send=Callback::new(move |body: String| sent.update(|all| all.push(body))) /> }
+    });
+    let textarea: web_sys::HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    let note = || {
+        root.query_selector(".composer-note")
+            .unwrap()
+            .map(|n| n.text_content().unwrap_or_default())
+    };
+
+    type_and_press_enter(&textarea, "  \n  ");
+    sleep(10).await;
+    assert_eq!(note().as_deref(), Some("Съобщението е празно."));
+
+    type_and_press_enter(&textarea, &"ж".repeat(4001));
+    sleep(10).await;
+    assert!(
+        note().unwrap_or_default().contains("4001"),
+        "too long is explained: {:?}",
+        note()
+    );
+    assert!(sent.get_untracked().is_empty(), "nothing invalid was sent");
+
+    type_and_press_enter(&textarea, "Здравей!");
+    sleep(10).await;
+    assert_eq!(sent.get_untracked(), vec!["Здравей!".to_string()]);
+    assert_eq!(
+        textarea.value(),
+        "",
+        "the composer is cleared after sending"
+    );
+    assert_eq!(note(), None);
+}
+
+type Events = Rc<RefCell<Vec<ChannelEvent>>>;
+
+fn recorder() -> (Events, impl Fn(ChannelEvent) + 'static) {
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink = events.clone();
+    (events, move |event| sink.borrow_mut().push(event))
+}
+
+fn has_status(events: &Events, wanted: impl Fn(&Status) -> bool) -> bool {
+    events
+        .borrow()
+        .iter()
+        .any(|e| matches!(e, ChannelEvent::Status(s) if wanted(s)))
+}
+
+fn has_body(events: &Events, body: &str) -> bool {
+    events.borrow().iter().any(|e| {
+        matches!(e, ChannelEvent::Broadcast { event, payload } if event == "new_message" && payload["body"] == body)
+    })
+}
+
+#[wasm_bindgen_test]
+async fn realtime_client_joins_private_channel_sends_and_receives() {
+    let config = Config {
+        supabase_url: API.into(),
+        supabase_anon_key: LOCAL_ANON_KEY.into(),
+    };
+    let trainer = auth::sign_in(&config, "trainer@example.com", "demo-password")
+        .await
+        .expect("trainer signs in");
+    let client = auth::sign_in(&config, "client@example.com", "demo-password")
+        .await
+        .expect("client signs in");
+    let stranger = auth::sign_in(&config, "client2@example.com", "demo-password")
+        .await
+        .expect("client2 signs in");
+    assert_eq!(
+        auth::sign_in(&config, "client@example.com", "wrong")
+            .await
+            .unwrap_err(),
+        coach_chat::api::ApiError::InvalidCredentials
+    );
+
+    let topic = format!("conversation:{CONVERSATION}");
+    let private = JoinConfig {
+        private: true,
+        ..Default::default()
+    };
+    let sender = RealtimeClient::new(config.realtime_url(), Some(trainer.access_token));
+    let receiver = RealtimeClient::new(config.realtime_url(), Some(client.access_token));
+    let outsider = RealtimeClient::new(config.realtime_url(), Some(stranger.access_token));
+    let (sent_events, on_sent) = recorder();
+    let (received, on_received) = recorder();
+    let (outsider_events, on_outsider) = recorder();
+    let sending = sender.channel(&topic, private.clone(), on_sent);
+    let receiving = receiver.channel(&topic, private.clone(), on_received);
+    let _denied = outsider.channel(&topic, private, on_outsider);
+
+    assert!(
+        eventually(Duration::from_secs(5), || has_status(&sent_events, |s| *s
+            == Status::Subscribed))
+        .await
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || has_status(&received, |s| *s
+            == Status::Subscribed))
+        .await
+    );
+    sending.broadcast(
+        "new_message",
+        serde_json::json!({ "body": "Здравей от Rust" }),
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || has_body(
+            &received,
+            "Здравей от Rust"
+        ))
+        .await,
+        "the other participant receives the broadcast: {:?}",
+        received.borrow()
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || has_status(
+            &outsider_events,
+            Status::is_auth_error
+        ))
+        .await,
+        "a non-participant is refused: {:?}",
+        outsider_events.borrow()
+    );
+    assert!(
+        !has_body(&outsider_events, "Здравей от Rust"),
+        "and hears nothing"
+    );
+
+    receiving.leave();
+    sending.broadcast("new_message", serde_json::json!({ "body": "after leave" }));
+    sleep(300).await;
+    assert!(
+        !has_body(&received, "after leave"),
+        "nothing arrives after leaving"
+    );
+    for client in [sender, receiver, outsider] {
+        client.disconnect();
+    }
+}
