@@ -138,3 +138,81 @@ async fn wrong_password_is_explained_and_another_client_sees_nothing_of_the_conv
     );
     stranger.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_out_forgets_the_session_and_the_language_can_be_switched() {
+    let localbase = Localbase::start();
+    let driver = Driver::start();
+    let app = localbase.app_url();
+    let browser = driver.browser().await;
+
+    browser.goto(&app).await.unwrap();
+    let switch = browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("main.sign-in button.lang"))
+        .await
+        .expect("language switch on the sign-in page");
+    let title = || async {
+        browser
+            .find(Locator::Css("form.card h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(title().await, "Вход в Coach Chat");
+    switch.click().await.unwrap();
+    assert_eq!(title().await, "Sign in to Coach Chat");
+
+    sign_in(&browser, &app, CLIENT, PASSWORD).await;
+    wait_subscribed(&browser).await;
+    browser.refresh().await.unwrap();
+    wait_subscribed(&browser).await; // still signed in after a reload
+    assert_eq!(
+        browser
+            .find(Locator::Css(".topbar button.lang"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "Български",
+        "the chosen language is remembered"
+    );
+
+    browser
+        .find(Locator::Css(".topbar button.sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form.card"))
+        .await
+        .expect("back at sign-in");
+    let stored = browser
+        .execute(
+            "return window.localStorage.getItem('coach-chat.session')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        serde_json::Value::Null,
+        "stored credentials are cleared"
+    );
+    browser.refresh().await.unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form.card"))
+        .await
+        .expect("still signed out after a reload");
+    browser.close().await.unwrap();
+}

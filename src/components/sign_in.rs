@@ -35,6 +35,9 @@ pub fn SignIn() -> impl IntoView {
 
     view! {
         <main class="sign-in">
+            <button class="lang" on:click=move |_| app.lang.update(|lang| *lang = lang.other())>
+                {move || app.t(Text::SwitchLanguage)}
+            </button>
             <form class="card" on:submit=submit>
                 <h1>{move || app.t(Text::SignInTitle)}</h1>
                 <label>

@@ -25,7 +25,15 @@ pub const CONVERSATION: &str = "c1000000-0000-4000-8000-000000000001";
 pub const CLIENT2_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
 pub const CLIENT_ID: &str = "a1000000-0000-4000-8000-000000000002";
 
-const TEST_DB_PORT: u16 = 54352;
+/// Each checkout gets its own port, so two clones on one machine never share a cluster.
+fn test_db_port() -> u16 {
+    let path = workspace().canonicalize().unwrap_or_else(|_| workspace());
+    let hash = path
+        .to_string_lossy()
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+    54400 + (hash % 500) as u16
+}
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -39,7 +47,7 @@ fn cluster_url() -> String {
         let _guard = LOCK.lock().unwrap();
         let dir = workspace().join("target/localbase-test-pg");
         let (cluster, _) =
-            Cluster::ensure_running(&dir, TEST_DB_PORT).expect("test PostgreSQL cluster");
+            Cluster::ensure_running(&dir, test_db_port()).expect("test PostgreSQL cluster");
         cluster.url("postgres")
     })
     .clone()
