@@ -71,3 +71,13 @@ pub fn short_time(iso: &str, lang_tag: &str) -> String {
         format!("{}.{:02} {time}", date.get_date(), date.get_month() + 1)
     }
 }
+
+/// Now, in unix milliseconds.
+pub fn now_millis() -> f64 {
+    js_sys::Date::now()
+}
+
+/// `navigator.onLine`: false means certainly offline (true may still be a dead network).
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|window| window.navigator().on_line())
+}

@@ -57,6 +57,8 @@ pub enum Text {
     Read,
     NotSent,
     Retry,
+    Delete,
+    RetryConnection,
     Subscribing,
     Subscribed,
     ChannelError,
@@ -109,6 +111,8 @@ impl Text {
             Text::Read => ("Прочетено", "Read"),
             Text::NotSent => ("Не е изпратено", "Not sent"),
             Text::Retry => ("Опитай пак", "Retry"),
+            Text::Delete => ("Изтрий", "Delete"),
+            Text::RetryConnection => ("Свържи отново", "Reconnect"),
             Text::Subscribing => ("Свързване…", "Connecting…"),
             Text::Subscribed => ("На линия", "Live"),
             Text::ChannelError => (

@@ -8,6 +8,7 @@ pub mod components;
 pub mod config;
 pub mod context;
 pub mod i18n;
+pub mod lifecycle;
 pub mod realtime;
 pub mod session;
 pub mod storage;

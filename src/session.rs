@@ -54,7 +54,19 @@ pub fn keep_fresh(app: AppContext) {
     });
 }
 
-async fn refresh_now(app: AppContext) {
+/// Refreshes at once if the token is due (the timer may have slept with the laptop).
+pub fn refresh_if_due(app: AppContext) {
+    let due = app
+        .session
+        .with_untracked(|s| s.as_ref().is_some_and(|s| s.refresh_in(now_seconds()) == 0));
+    if due {
+        spawn_local(refresh_now(app));
+    }
+}
+
+/// Gets a new access token with the refresh token (used by the timer and when Realtime
+/// refuses the current token).
+pub async fn refresh_now(app: AppContext) {
     let Some(refresh_token) = app
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.refresh_token.clone()))
@@ -72,10 +84,14 @@ async fn refresh_now(app: AppContext) {
     }
 }
 
-/// Forgets the session on this device: socket closed, stored credentials removed.
+/// Forgets the session on this device: socket closed, stored credentials and the user's
+/// unsent messages removed.
 pub fn sign_out_locally(app: AppContext) {
     if let Some(client) = app.realtime.get_value() {
         client.disconnect();
+    }
+    if let Some(user_id) = app.user_id() {
+        storage::remove(&crate::chat::delivery::storage_key(&user_id));
     }
     storage::remove(SESSION_KEY);
     app.session.set(None);

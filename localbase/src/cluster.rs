@@ -79,6 +79,12 @@ impl Cluster {
     }
 
     fn start(&self) -> Result<()> {
+        if std::net::TcpListener::bind(("127.0.0.1", self.port)).is_err() {
+            return Err(Error::Cluster(format!(
+                "port {} is already in use (another localbase or PostgreSQL?); choose another with --db-port",
+                self.port
+            )));
+        }
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c wal_level=logical \
              -c max_replication_slots=20 -c max_wal_senders=20 -c max_connections=200 \

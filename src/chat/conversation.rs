@@ -1,19 +1,21 @@
 //! `use_conversation`: the live state of the open conversation. Joins the private channel
-//! `conversation:{id}` when mounted and leaves it on cleanup; loads history and fills
-//! gaps on every SUBSCRIBED; sends with an optimistic bubble, an idempotent insert and a
-//! broadcast; marks incoming messages read while the page is visible.
+//! `conversation:{id}` (broadcast, plus Postgres Changes as the backup path) when mounted
+//! and leaves it on cleanup; loads history and fills gaps on every SUBSCRIBED; sends
+//! through the durable outbox with an optimistic bubble, then broadcasts the stored row;
+//! marks incoming messages read while the page is visible.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Value};
 
+use super::delivery::{Delivery, DeliveryEvent};
 use super::model::MessageRow;
 use super::store::{MessageStore, Source};
 use crate::api::{rest, ApiError};
 use crate::browser::{new_uuid, now_iso, page_visible};
 use crate::context::AppContext;
 use crate::i18n::Text;
-use crate::realtime::{ChannelEvent, ChannelHandle, JoinConfig, Status};
+use crate::realtime::{ChangesFilter, ChannelEvent, ChannelHandle, JoinConfig, Status};
 
 /// Handle to the open conversation; cheap to copy into event handlers.
 #[derive(Clone, Copy)]
@@ -24,31 +26,64 @@ pub struct Conversation {
     pub problem: RwSignal<Option<Text>>,
     conversation_id: StoredValue<String>,
     channel: StoredValue<Option<ChannelHandle>, LocalStorage>,
+    delivery: Delivery,
     app: AppContext,
 }
 
-pub fn use_conversation(app: AppContext, conversation_id: String) -> Conversation {
+/// INSERT and UPDATE of this conversation's rows: the database's word, arriving even
+/// when a broadcast was lost.
+fn message_changes(conversation_id: &str) -> Vec<ChangesFilter> {
+    ["INSERT", "UPDATE"]
+        .into_iter()
+        .map(|event| ChangesFilter {
+            event: event.into(),
+            schema: "public".into(),
+            table: "messages".into(),
+            filter: Some(format!("conversation_id=eq.{conversation_id}")),
+        })
+        .collect()
+}
+
+pub fn use_conversation(
+    app: AppContext,
+    delivery: Delivery,
+    conversation_id: String,
+) -> Conversation {
     let conversation = Conversation {
         store: RwSignal::new(MessageStore::new(&conversation_id)),
         status: RwSignal::new(Status::Subscribing),
         problem: RwSignal::new(None),
         conversation_id: StoredValue::new(conversation_id.clone()),
         channel: StoredValue::new_local(None),
+        delivery,
         app,
     };
-    let client = app.realtime.get_value();
-    if let Some(client) = client {
-        let handle = client.channel(
-            &format!("conversation:{conversation_id}"),
-            JoinConfig {
-                private: true,
-                ..Default::default()
-            },
-            move |event| conversation.on_event(event),
-        );
+    // Messages still in the outbox (e.g. written offline before a reload) show as pending.
+    conversation.store.update(|store| {
+        for item in delivery.pending_for(&conversation_id) {
+            store.apply(item.row.clone(), Source::Local);
+            if item.failed {
+                store.mark_failed(&item.row.id);
+            }
+        }
+    });
+    delivery.subscribe(&conversation_id, move |event| {
+        conversation.on_delivery(event)
+    });
+    if let Some(client) = app.realtime.get_value() {
+        let config = JoinConfig {
+            private: true,
+            postgres_changes: message_changes(&conversation_id),
+            ..Default::default()
+        };
+        let topic = format!("conversation:{conversation_id}");
+        let handle = client.channel(&topic, config, move |event| conversation.on_event(event));
         conversation.channel.set_value(Some(handle));
     }
     on_cleanup(move || {
+        if let Some(id) = conversation.conversation_id.try_get_value() {
+            delivery.unsubscribe(&id);
+        }
         // Leaving tells the server; a switched-away conversation receives nothing more.
         let _ = conversation.channel.try_update_value(|channel| {
             if let Some(channel) = channel.take() {
@@ -78,7 +113,48 @@ impl Conversation {
                 "message_read" => self.on_read(payload),
                 _ => {}
             },
+            ChannelEvent::PostgresChange { kind, record, .. }
+                if kind == "INSERT" || kind == "UPDATE" =>
+            {
+                self.on_database_row(record, kind == "INSERT");
+            }
+            ChannelEvent::PostgresChange { .. } => {}
+            // The change stream is live from here on: fetch whatever committed before it.
+            ChannelEvent::System(payload) if payload["message"] == "Subscribed to PostgreSQL" => {
+                self.fill_gap()
+            }
             ChannelEvent::System(_) => {}
+        }
+    }
+
+    fn on_database_row(self, record: Value, inserted: bool) {
+        let Ok(row) = serde_json::from_value::<MessageRow>(record) else {
+            return;
+        };
+        let theirs = Some(&row.sender_id) != self.app.user_id().as_ref();
+        self.store.update(|store| {
+            store.apply(row, Source::Database);
+        });
+        if inserted && theirs {
+            self.mark_read();
+            self.app.refresh_list();
+        }
+    }
+
+    fn on_delivery(self, event: DeliveryEvent) {
+        match event {
+            DeliveryEvent::Delivered(saved) => {
+                self.store.update(|store| {
+                    store.apply(saved.clone(), Source::Database);
+                });
+                self.broadcast(
+                    "new_message",
+                    serde_json::to_value(&saved).unwrap_or_default(),
+                );
+                self.app.refresh_list();
+            }
+            DeliveryEvent::Failed(id) => self.store.update(|store| store.mark_failed(&id)),
+            DeliveryEvent::Pending(id) => self.store.update(|store| store.mark_pending(&id)),
         }
     }
 
@@ -139,6 +215,8 @@ impl Conversation {
                         }
                     });
                     self.mark_read();
+                    // Unread counts come from the database; re-read them after a gap.
+                    self.app.refresh_list();
                 }
                 Err(error) => self.report(&error),
             }
@@ -191,7 +269,8 @@ impl Conversation {
         });
     }
 
-    /// Sends a (validated) message: visible at once as pending, then stored, then announced.
+    /// Sends a (validated) message: visible at once as pending, kept in the durable
+    /// outbox until the server has it, then announced (see `on_delivery`).
     pub fn send(self, body: String) {
         let row = MessageRow {
             id: new_uuid(),
@@ -204,42 +283,17 @@ impl Conversation {
         self.store.update(|store| {
             store.apply(row.clone(), Source::Local);
         });
-        self.deliver(row);
+        self.delivery.enqueue(row);
     }
 
     /// Sends a failed message again, with the same id (the insert is idempotent).
     pub fn retry(self, id: &str) {
-        let Some(row) = self
-            .store
-            .with_untracked(|store| store.get(id).map(|m| m.row.clone()))
-        else {
-            return;
-        };
-        self.store.update(|store| store.mark_pending(id));
-        self.deliver(row);
+        self.delivery.retry(&self.id(), id);
     }
 
-    fn deliver(self, row: MessageRow) {
-        let (Some(token), config) = (self.app.token(), self.app.config()) else {
-            return;
-        };
-        spawn_local(async move {
-            match rest::insert_message(&config, &token, &row).await {
-                Ok(saved) => {
-                    self.store.update(|store| {
-                        store.apply(saved.clone(), Source::Database);
-                    });
-                    self.broadcast(
-                        "new_message",
-                        serde_json::to_value(&saved).unwrap_or_default(),
-                    );
-                    self.app.refresh_list();
-                }
-                Err(error) => {
-                    self.store.update(|store| store.mark_failed(&row.id));
-                    self.report(&error);
-                }
-            }
-        });
+    /// Gives up on a failed message.
+    pub fn delete(self, id: &str) {
+        self.delivery.remove(id);
+        self.store.update(|store| store.remove_local(id));
     }
 }

@@ -161,6 +161,15 @@ impl MessageStore {
         }
     }
 
+    /// Drops one's own unsent message (Delete on a failed bubble).
+    pub fn remove_local(&mut self, id: &str) {
+        if let Some(&index) = self.positions.get(id) {
+            if self.ordered[index].source == Source::Local {
+                self.remove(index);
+            }
+        }
+    }
+
     /// Applies read receipts for `ids` (from `message_read` broadcasts).
     pub fn mark_read(&mut self, ids: &[String], read_at: &str) -> bool {
         let mut changed = false;
@@ -305,6 +314,9 @@ mod tests {
         assert_eq!(store.get("m").unwrap().delivery, Delivery::Failed);
         store.mark_pending("m");
         assert_eq!(store.get("m").unwrap().delivery, Delivery::Pending);
+        store.apply(row("gone", "2026-11-25T10:00:01Z", "x"), Source::Local);
+        store.remove_local("gone");
+        assert!(store.get("gone").is_none());
         store.apply(row("m", "2026-11-25T10:00:00Z", "hi"), Source::Database);
         assert!(store.mark_read(&["m".into(), "unknown".into()], "2026-11-25T10:02:00Z"));
         assert!(

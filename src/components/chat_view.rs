@@ -8,6 +8,7 @@ use super::channel_status::ChannelStatus;
 use super::composer::Composer;
 use super::message_bubble::MessageBubble;
 use crate::chat::conversation::use_conversation;
+use crate::chat::delivery::Delivery;
 use crate::chat::model::ConversationSummary;
 use crate::context::use_app;
 use crate::i18n::Text;
@@ -15,7 +16,11 @@ use crate::i18n::Text;
 #[component]
 pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl IntoView {
     let app = use_app();
-    let conversation = use_conversation(app, summary.conversation_id.clone());
+    let conversation = use_conversation(
+        app,
+        expect_context::<Delivery>(),
+        summary.conversation_id.clone(),
+    );
     let me = app.user_id().unwrap_or_default();
     let list = NodeRef::<Ol>::new();
 
@@ -37,6 +42,7 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
     };
     let on_send = Callback::new(move |body: String| conversation.send(body));
     let on_retry = Callback::new(move |id: String| conversation.retry(&id));
+    let on_delete = Callback::new(move |id: String| conversation.delete(&id));
 
     view! {
         <section class="chat" data-conversation=summary.conversation_id.clone()>
@@ -60,7 +66,7 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
                     key=|m| (m.row.id.clone(), m.delivery, m.row.read_at.is_some(), m.sort_key.0)
                     let:message
                 >
-                    <MessageBubble mine={message.row.sender_id == me} message=message on_retry=on_retry />
+                    <MessageBubble mine={message.row.sender_id == me} message=message on_retry=on_retry on_delete=on_delete />
                 </For>
             </ol>
             <Composer on_send=on_send />

@@ -1,5 +1,5 @@
 //! One message. Text is rendered as text (never HTML); one's own messages show their
-//! delivery state, and failed ones offer Retry.
+//! delivery state, and failed ones offer Retry and Delete.
 
 use leptos::prelude::*;
 
@@ -14,6 +14,8 @@ pub fn MessageBubble(
     mine: bool,
     /// Called with the message id when Retry is pressed.
     on_retry: Callback<String>,
+    /// Called with the message id when Delete is pressed.
+    on_delete: Callback<String>,
 ) -> impl IntoView {
     let app = use_app();
     let delivery = match (message.delivery, message.is_read()) {
@@ -30,6 +32,7 @@ pub fn MessageBubble(
     };
     let failed = message.delivery == Delivery::Failed;
     let id = message.row.id.clone();
+    let delete_id = message.row.id.clone();
     let created_at = message.row.created_at.clone();
     let datetime = created_at.clone();
     view! {
@@ -47,6 +50,10 @@ pub fn MessageBubble(
                     let id = id.clone();
                     move |_| on_retry.run(id.clone())
                 }>{move || app.t(Text::Retry)}</button>
+                <button class="delete" on:click={
+                    let id = delete_id.clone();
+                    move |_| on_delete.run(id.clone())
+                }>{move || app.t(Text::Delete)}</button>
             </Show>
         </li>
     }

@@ -1,16 +1,19 @@
-//! The signed-in app: top bar, conversation list and the open conversation. Owns the
-//! realtime connection for the session (opened here, closed on cleanup) and the inbox
-//! channel `user:{id}` that keeps the list live.
+//! The signed-in app: top bar, conversation list and the open conversation. Owns what
+//! lives as long as the session: the realtime connection (opened here, closed on
+//! cleanup), the inbox channel `user:{id}` that keeps the list live, the outbox delivery,
+//! and the wake-up listeners that verify the connection after sleep or offline.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::chat_view::ChatView;
 use super::conversation_list::ConversationList;
+use crate::chat::delivery::start_delivery;
 use crate::chat::model::ConversationSummary;
 use crate::context::use_app;
 use crate::i18n::Text;
-use crate::realtime::{ChannelEvent, JoinConfig, RealtimeClient};
+use crate::lifecycle::on_wake;
+use crate::realtime::{ChannelEvent, JoinConfig, RealtimeClient, Status};
 use crate::session;
 
 #[component]
@@ -18,22 +21,33 @@ pub fn Shell() -> impl IntoView {
     let app = use_app();
     let client = RealtimeClient::new(app.config().realtime_url(), app.token());
     app.realtime.set_value(Some(client.clone()));
+    client.on_auth_error(move || spawn_local(session::refresh_now(app)));
+    let delivery = start_delivery(app);
+    provide_context(delivery);
     let inbox = app.user_id().map(|me| {
-        client.channel(
-            &format!("user:{me}"),
-            JoinConfig {
-                private: true,
-                ..Default::default()
-            },
-            move |event| {
-                if matches!(event, ChannelEvent::Broadcast { .. }) {
-                    app.refresh_list();
-                }
-            },
-        )
+        let config = JoinConfig {
+            private: true,
+            ..Default::default()
+        };
+        client.channel(&format!("user:{me}"), config, move |event| match event {
+            ChannelEvent::Broadcast { .. } => app.refresh_list(),
+            // (Re)connected: send what waited, and re-read the list (missed messages).
+            ChannelEvent::Status(Status::Subscribed) => {
+                delivery.hurry();
+                app.refresh_list();
+            }
+            _ => {}
+        })
     });
     let inbox = StoredValue::new_local(inbox);
+    let wake_client = client.clone();
+    let wake = StoredValue::new_local(Some(on_wake(move || {
+        wake_client.probe();
+        session::refresh_if_due(app);
+        delivery.hurry();
+    })));
     on_cleanup(move || {
+        let _ = wake.try_update_value(|listeners| listeners.take());
         let _ = inbox.try_update_value(|inbox| {
             if let Some(inbox) = inbox.take() {
                 inbox.leave();

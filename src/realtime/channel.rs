@@ -62,19 +62,40 @@ impl fmt::Display for Status {
     }
 }
 
+/// One `postgres_changes` subscription of a join, e.g. INSERT on `public.messages`
+/// with `conversation_id=eq.<id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangesFilter {
+    /// `*`, `INSERT`, `UPDATE` or `DELETE`.
+    pub event: String,
+    pub schema: String,
+    pub table: String,
+    pub filter: Option<String>,
+}
+
 /// `config` of `phx_join`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JoinConfig {
     pub private: bool,
     pub broadcast_self: bool,
     pub broadcast_ack: bool,
+    pub postgres_changes: Vec<ChangesFilter>,
 }
 
 /// What a frame meant.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChannelEvent {
     Status(Status),
-    Broadcast { event: String, payload: Value },
+    Broadcast {
+        event: String,
+        payload: Value,
+    },
+    /// A database change: `kind` is INSERT, UPDATE or DELETE.
+    PostgresChange {
+        kind: String,
+        record: Value,
+        old_record: Value,
+    },
     System(Value),
 }
 
@@ -117,11 +138,23 @@ impl Channel {
         let join_ref = refs.make_ref();
         self.join_ref = Some(join_ref.clone());
         self.state = ChannelState::Joining;
+        let changes: Vec<Value> = self
+            .config
+            .postgres_changes
+            .iter()
+            .map(|c| {
+                let mut entry = json!({ "event": c.event, "schema": c.schema, "table": c.table });
+                if let Some(filter) = &c.filter {
+                    entry["filter"] = json!(filter);
+                }
+                entry
+            })
+            .collect();
         let mut payload = json!({
             "config": {
                 "broadcast": { "ack": self.config.broadcast_ack, "self": self.config.broadcast_self },
                 "presence": { "key": "", "enabled": false },
-                "postgres_changes": [],
+                "postgres_changes": changes,
                 "private": self.config.private,
             }
         });
@@ -172,6 +205,14 @@ impl Channel {
                     .to_string();
                 let payload = frame.payload.get("payload").cloned().unwrap_or(Value::Null);
                 vec![ChannelEvent::Broadcast { event, payload }]
+            }
+            "postgres_changes" if self.state == ChannelState::Joined => {
+                let data = &frame.payload["data"];
+                vec![ChannelEvent::PostgresChange {
+                    kind: data["type"].as_str().unwrap_or_default().to_string(),
+                    record: data.get("record").cloned().unwrap_or(Value::Null),
+                    old_record: data.get("old_record").cloned().unwrap_or(Value::Null),
+                }]
             }
             "system" => vec![ChannelEvent::System(frame.payload.clone())],
             _ => Vec::new(),
@@ -383,6 +424,45 @@ mod tests {
             vec![ChannelEvent::Broadcast {
                 event: "new_message".into(),
                 payload: json!({"body": "hi"})
+            }]
+        );
+    }
+
+    #[test]
+    fn postgres_changes_are_requested_and_delivered_while_joined() {
+        let mut refs = RefCounter::default();
+        let config = JoinConfig {
+            private: true,
+            postgres_changes: vec![ChangesFilter {
+                event: "INSERT".into(),
+                schema: "public".into(),
+                table: "messages".into(),
+                filter: Some("conversation_id=eq.1".into()),
+            }],
+            ..Default::default()
+        };
+        let mut channel = Channel::new("conversation:1", config);
+        let join = channel.join(&mut refs, None);
+        assert_eq!(
+            join.payload["config"]["postgres_changes"],
+            json!([{"event": "INSERT", "schema": "public", "table": "messages", "filter": "conversation_id=eq.1"}])
+        );
+        channel.handle(&reply(join.join_ref.as_deref().unwrap(), "ok", json!({})));
+        let change = Frame::new(
+            None,
+            None,
+            "realtime:conversation:1",
+            "postgres_changes",
+            json!({
+                "ids": [1], "data": {"type": "INSERT", "record": {"id": "m"}, "schema": "public", "table": "messages"}
+            }),
+        );
+        assert_eq!(
+            channel.handle(&change),
+            vec![ChannelEvent::PostgresChange {
+                kind: "INSERT".into(),
+                record: json!({"id": "m"}),
+                old_record: Value::Null
             }]
         );
     }

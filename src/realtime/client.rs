@@ -17,6 +17,8 @@ use super::socket::{Socket, SocketEvent};
 
 const HEARTBEAT_MS: u32 = 25_000;
 const JOIN_TIMEOUT_MS: u32 = 10_000;
+/// How long a liveness probe (after wake-up, focus, online) waits for its heartbeat reply.
+const PROBE_TIMEOUT_MS: u32 = 3_000;
 
 pub type Handler = Rc<dyn Fn(ChannelEvent)>;
 
@@ -26,6 +28,8 @@ struct Entry {
     rejoin_tries: u32,
     join_timer: Option<Timeout>,
     rejoin_timer: Option<Timeout>,
+    /// An auth failure already asked for a fresh token once since the last success.
+    auth_retry_used: bool,
 }
 
 struct Inner {
@@ -39,6 +43,10 @@ struct Inner {
     reconnect_timer: Option<Timeout>,
     heartbeat: Option<Interval>,
     pending_heartbeat: Option<String>,
+    probe_timer: Option<Timeout>,
+    /// Called when a join is refused for an auth reason, once per failure streak: the
+    /// app refreshes the session and calls `set_auth`, which rejoins.
+    on_auth_error: Option<Rc<dyn Fn()>>,
     stopped: bool,
 }
 
@@ -75,8 +83,60 @@ impl RealtimeClient {
             reconnect_timer: None,
             heartbeat: None,
             pending_heartbeat: None,
+            probe_timer: None,
+            on_auth_error: None,
             stopped: false,
         })))
+    }
+
+    /// Sets the hook called when a channel is refused for an auth reason (see `Inner`).
+    pub fn on_auth_error(&self, hook: impl Fn() + 'static) {
+        self.0.borrow_mut().on_auth_error = Some(Rc::new(hook));
+    }
+
+    /// Checks the connection now (the page woke up, came online or got focus): a socket
+    /// that is down reconnects at once; an open one must answer a heartbeat within 3 s
+    /// or is replaced. Several calls in a row start one check, not a storm.
+    pub fn probe(&self) {
+        let this = &self.0;
+        let mut inner = this.borrow_mut();
+        if inner.stopped {
+            return;
+        }
+        if !inner.open {
+            if inner.socket.is_none() {
+                inner.reconnect_timer = None;
+                inner.reconnect_tries = 0;
+                drop(inner);
+                connect(this);
+            }
+            return;
+        }
+        if inner.probe_timer.is_some() || inner.pending_heartbeat.is_some() {
+            return;
+        }
+        let reference = inner.refs.make_ref();
+        inner.pending_heartbeat = Some(reference.clone());
+        send(
+            &inner,
+            &Frame::new(None, Some(reference), PHOENIX_TOPIC, "heartbeat", json!({})),
+        );
+        let weak = Rc::downgrade(this);
+        inner.probe_timer = Some(Timeout::new(PROBE_TIMEOUT_MS, move || {
+            if let Some(this) = weak.upgrade() {
+                let dead = {
+                    let mut inner = this.borrow_mut();
+                    inner.probe_timer = None;
+                    inner.pending_heartbeat.is_some()
+                };
+                if dead {
+                    web_sys::console::warn_1(&"realtime: probe got no reply; reconnecting".into());
+                    on_closed(&this);
+                    this.borrow_mut().reconnect_timer = None;
+                    connect(&this);
+                }
+            }
+        }));
     }
 
     /// Joins `sub_topic` (e.g. `conversation:<id>`), reporting to `handler`. Joining a
@@ -105,6 +165,7 @@ impl RealtimeClient {
                 rejoin_tries: 0,
                 join_timer: None,
                 rejoin_timer: None,
+                auth_retry_used: false,
             },
         );
         handler(ChannelEvent::Status(Status::Subscribing));
@@ -137,6 +198,8 @@ impl RealtimeClient {
         inner.channels.clear();
         inner.heartbeat = None;
         inner.reconnect_timer = None;
+        inner.probe_timer = None;
+        inner.on_auth_error = None;
         inner.socket = None; // Drop closes it
         inner.open = false;
     }
@@ -349,13 +412,20 @@ fn on_frame(this: &Rc<RefCell<Inner>>, frame: Frame) {
         let mut inner = this.borrow_mut();
         if frame.event == "phx_reply" && frame.reference == inner.pending_heartbeat {
             inner.pending_heartbeat = None;
+            inner.probe_timer = None;
         }
         return;
     }
     let mut rejoin = false;
+    let mut ask_for_token = None;
     let dispatch = {
         let mut guard = this.borrow_mut();
-        let Inner { refs, channels, .. } = &mut *guard;
+        let Inner {
+            refs,
+            channels,
+            on_auth_error,
+            ..
+        } = &mut *guard;
         let Some(entry) = channels.get_mut(&frame.topic) else {
             return;
         };
@@ -366,12 +436,18 @@ fn on_frame(this: &Rc<RefCell<Inner>>, frame: Frame) {
                 ChannelEvent::Status(Status::Subscribed) => {
                     entry.join_timer = None;
                     entry.rejoin_tries = 0;
+                    entry.auth_retry_used = false;
                     flushed = entry.channel.flush(refs);
                 }
                 ChannelEvent::Status(status @ Status::ChannelError(_)) => {
                     entry.join_timer = None;
-                    // Retrying cannot fix a refused token or a missing permission.
+                    // Retrying with the same token cannot fix an auth refusal: ask the app
+                    // for a fresh token once; if that fails too, the error stays on screen.
                     rejoin = !status.is_auth_error();
+                    if status.is_auth_error() && !entry.auth_retry_used {
+                        entry.auth_retry_used = true;
+                        ask_for_token = on_auth_error.clone();
+                    }
                 }
                 ChannelEvent::Status(Status::Closed) => {
                     // Closed by the server (e.g. token expiry) while we still want it.
@@ -393,6 +469,9 @@ fn on_frame(this: &Rc<RefCell<Inner>>, frame: Frame) {
     if rejoin {
         schedule_rejoin(this, &frame.topic);
     }
+    if let Some(hook) = ask_for_token {
+        hook();
+    }
 }
 
 fn on_closed(this: &Rc<RefCell<Inner>>) {
@@ -402,6 +481,7 @@ fn on_closed(this: &Rc<RefCell<Inner>>) {
         inner.socket = None;
         inner.heartbeat = None;
         inner.pending_heartbeat = None;
+        inner.probe_timer = None;
         let mut dispatch = Dispatch::new();
         for entry in inner.channels.values_mut() {
             entry.join_timer = None;

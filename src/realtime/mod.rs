@@ -6,5 +6,5 @@ pub mod client;
 pub mod protocol;
 pub mod socket;
 
-pub use channel::{ChannelEvent, JoinConfig, Status};
+pub use channel::{ChangesFilter, ChannelEvent, JoinConfig, Status};
 pub use client::{ChannelHandle, RealtimeClient};
