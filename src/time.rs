@@ -55,6 +55,39 @@ pub fn parse_micros(text: &str) -> Option<i64> {
     Some(seconds * 1_000_000 + micros)
 }
 
+/// The UTC RFC 3339 form of microseconds since the epoch (`2026-11-25T14:29:15.123456Z`).
+pub fn format_micros(micros: i64) -> String {
+    let seconds = micros.div_euclid(1_000_000);
+    let fraction = micros.rem_euclid(1_000_000);
+    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{fraction:06}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60
+    )
+}
+
+/// Inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
@@ -92,6 +125,17 @@ mod tests {
             parse_micros("2026-11-25T14:29:15+0100"),
             parse_micros("2026-11-25T13:29:15Z")
         );
+    }
+
+    #[test]
+    fn formatting_round_trips() {
+        for text in [
+            "2026-11-25T14:29:15.123456Z",
+            "2000-02-29T00:00:00.000000Z",
+            "1969-12-31T23:59:59.999999Z",
+        ] {
+            assert_eq!(format_micros(parse_micros(text).unwrap()), text);
+        }
     }
 
     #[test]

@@ -198,9 +198,7 @@ impl Conversation {
             return;
         };
         let id = self.id();
-        let since = self
-            .store
-            .with_untracked(|store| store.newest_confirmed().map(|m| m.row.created_at.clone()));
+        let since = self.store.with_untracked(MessageStore::gap_fill_since);
         spawn_local(async move {
             let rows = match since {
                 Some(since) => rest::messages_since(&config, &token, &id, &since).await,
@@ -209,11 +207,7 @@ impl Conversation {
             match rows {
                 Ok(rows) => {
                     self.problem.set(None);
-                    self.store.update(|store| {
-                        for row in rows {
-                            store.apply(row, Source::Database);
-                        }
-                    });
+                    self.store.update(|store| store.apply_read(rows));
                     self.mark_read();
                     // Unread counts come from the database; re-read them after a gap.
                     self.app.refresh_list();

@@ -5,7 +5,11 @@
 use std::collections::HashMap;
 
 use super::model::MessageRow;
-use crate::time::parse_micros;
+use crate::time::{format_micros, parse_micros};
+
+/// Gap fills re-read this much before the newest row read so far: a row whose
+/// transaction started earlier but committed after that read is not skipped.
+const GAP_FILL_OVERLAP_MICROS: i64 = 5_000_000;
 
 /// Where a copy of a message came from. Higher ranks are more authoritative: the
 /// database row wins over a broadcast (which another client made) and over our own
@@ -54,6 +58,9 @@ pub struct MessageStore {
     conversation_id: String,
     ordered: Vec<StoredMessage>,
     positions: HashMap<String, usize>,
+    /// Newest `created_at` among rows *read* from the database (history, gap fills).
+    /// Our own confirmed inserts do not count: others' rows may commit around them.
+    read_until: Option<i64>,
 }
 
 impl MessageStore {
@@ -80,12 +87,23 @@ impl MessageStore {
         self.positions.get(id).map(|&index| &self.ordered[index])
     }
 
-    /// The newest message that the database has confirmed (the gap-fill watermark).
-    pub fn newest_confirmed(&self) -> Option<&StoredMessage> {
-        self.ordered
-            .iter()
-            .rev()
-            .find(|m| m.source == Source::Database)
+    /// Rows read from the database (history or a gap fill): merged, and the read
+    /// watermark moves forward.
+    pub fn apply_read(&mut self, rows: Vec<MessageRow>) {
+        for row in rows {
+            if let Some(micros) = parse_micros(&row.created_at) {
+                if self.apply(row, Source::Database) != Applied::Rejected {
+                    self.read_until =
+                        Some(self.read_until.map_or(micros, |until| until.max(micros)));
+                }
+            }
+        }
+    }
+
+    /// Where the next gap fill starts (`None`: nothing read yet, load the history).
+    pub fn gap_fill_since(&self) -> Option<String> {
+        self.read_until
+            .map(|until| format_micros(until - GAP_FILL_OVERLAP_MICROS))
     }
 
     /// Merges one copy of a message.
@@ -275,7 +293,11 @@ mod tests {
         );
         assert_eq!(ids(&store), ["mine", "theirs"]);
         assert_eq!(store.get("mine").unwrap().delivery, Delivery::Sent);
-        assert_eq!(store.newest_confirmed().unwrap().row.id, "mine");
+        assert_eq!(
+            store.gap_fill_since(),
+            None,
+            "our own inserts are not a read"
+        );
     }
 
     #[test]
@@ -291,6 +313,25 @@ mod tests {
         let kept = store.get("m").unwrap();
         assert_eq!(kept.row.body, "real");
         assert!(kept.is_read(), "read receipts never go back");
+    }
+
+    #[test]
+    fn gap_fills_start_a_little_before_the_newest_row_read() {
+        let mut store = MessageStore::new("c");
+        store.apply_read(vec![
+            row("a", "2026-11-25T10:00:00Z", "1"),
+            row("b", "2026-11-25T10:00:10Z", "2"),
+        ]);
+        store.apply(
+            row("theirs", "2026-11-25T10:05:00Z", "3"),
+            Source::Broadcast,
+        );
+        assert_eq!(
+            store.gap_fill_since().as_deref(),
+            Some("2026-11-25T10:00:05.000000Z")
+        );
+        store.apply_read(vec![row("b", "2026-11-25T10:00:10Z", "2")]);
+        assert_eq!(store.len(), 3, "the overlap is merged away");
     }
 
     #[test]
