@@ -92,6 +92,7 @@ pub fn sign_out_locally(app: AppContext) {
     }
     if let Some(user_id) = app.user_id() {
         storage::remove(&crate::chat::delivery::storage_key(&user_id));
+        storage::remove(&crate::components::conversation_list::cache_key(&user_id));
     }
     storage::remove(SESSION_KEY);
     app.session.set(None);

@@ -8,25 +8,6 @@ use std::time::Duration;
 
 use support::*;
 
-/// Texts with `prefix`, in the order shown.
-async fn texts_with(browser: &fantoccini::Client, prefix: &str) -> Vec<String> {
-    bubble_texts(browser)
-        .await
-        .into_iter()
-        .filter(|t| t.starts_with(prefix))
-        .collect()
-}
-
-async fn pending_bubbles(browser: &fantoccini::Client) -> usize {
-    let script = "return document.querySelectorAll('.bubble.mine:not([data-delivery=Изпратено]):not([data-delivery=Прочетено]):not([data-delivery=Sent]):not([data-delivery=Read])').length";
-    browser
-        .execute(script, vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_u64())
-        .unwrap_or(u64::MAX) as usize
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_restart_mid_conversation_loses_and_doubles_nothing() {
     let mut localbase = Localbase::start();
@@ -48,29 +29,8 @@ async fn a_server_restart_mid_conversation_loses_and_doubles_nothing() {
         }
     }
 
-    for (name, browser) in [("trainer", &trainer), ("client", &client)] {
-        let deadline = std::time::Instant::now() + Duration::from_secs(90);
-        loop {
-            let texts = texts_with(browser, &run).await;
-            let pending = pending_bubbles(browser).await;
-            if texts.len() >= 100 && pending == 0 {
-                break;
-            }
-            if std::time::Instant::now() > deadline {
-                let status = browser
-                    .find(fantoccini::Locator::Css(".channel-status"))
-                    .await
-                    .unwrap()
-                    .text()
-                    .await;
-                panic!(
-                    "{name}: {} messages, {pending} pending, status {status:?}: {texts:?}",
-                    texts.len()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    wait_for_all(&trainer, "trainer", &run, 100, Duration::from_secs(90)).await;
+    wait_for_all(&client, "client", &run, 100, Duration::from_secs(90)).await;
     let at_trainer = texts_with(&trainer, &run).await;
     let at_client = texts_with(&client, &run).await;
     assert_eq!(at_trainer.len(), 100, "exactly once: {at_trainer:?}");
@@ -90,6 +50,51 @@ async fn a_server_restart_mid_conversation_loses_and_doubles_nothing() {
             "{sender}'s messages keep their order"
         );
     }
+    trainer.close().await.unwrap();
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_written_while_the_server_is_unreachable_survive_a_reload_and_arrive_once() {
+    let mut localbase = Localbase::start();
+    let site = StaticApp::serve(&localbase.api_url());
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    let client = driver.browser().await;
+    sign_in(&trainer, &site.url(), TRAINER, PASSWORD).await;
+    sign_in(&client, &site.url(), CLIENT, PASSWORD).await;
+    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_subscribed(&client).await;
+
+    tokio::task::block_in_place(|| localbase.stop());
+    let run = unique("O").replace(' ', "");
+    for i in 0..10 {
+        send(&client, &format!("{run} {i:02}")).await;
+    }
+    assert_eq!(pending_bubbles(&client).await, 10, "all ten wait, visibly");
+    client.refresh().await.unwrap();
+    let after_reload = eventually(
+        Duration::from_secs(20),
+        "the queued messages after the reload",
+        || async {
+            let texts = texts_with(&client, &run).await;
+            (texts.len() == 10).then_some(texts)
+        },
+    )
+    .await;
+    let expected: Vec<String> = (0..10).map(|i| format!("{run} {i:02}")).collect();
+    assert_eq!(after_reload, expected, "kept on the device, in order");
+    assert_eq!(
+        pending_bubbles(&client).await,
+        10,
+        "still pending while the server is away"
+    );
+
+    tokio::task::block_in_place(|| localbase.resume());
+    let at_trainer = wait_for_all(&trainer, "trainer", &run, 10, Duration::from_secs(60)).await;
+    assert_eq!(at_trainer, expected, "each arrives exactly once, in order");
+    let at_client = wait_for_all(&client, "client", &run, 10, Duration::from_secs(60)).await;
+    assert_eq!(at_client, expected);
     trainer.close().await.unwrap();
     client.close().await.unwrap();
 }

@@ -1,5 +1,6 @@
 //! The conversation list: the other person's name, the last message, its time and the
-//! unread count — all from the database, refetched whenever something changes.
+//! unread count — all from the database, refetched whenever something changes. The last
+//! list fetched is kept on the device, so the app opens (and queues messages) offline.
 
 use leptos::prelude::*;
 
@@ -8,6 +9,12 @@ use crate::browser::short_time;
 use crate::chat::model::ConversationSummary;
 use crate::context::use_app;
 use crate::i18n::{unread, Text};
+use crate::storage;
+
+/// Where a user's last conversation list is cached (cleared on sign-out).
+pub fn cache_key(user_id: &str) -> String {
+    format!("coach-chat.conversations.{user_id}")
+}
 
 #[component]
 pub fn ConversationList(selected: RwSignal<Option<ConversationSummary>>) -> impl IntoView {
@@ -23,9 +30,21 @@ pub fn ConversationList(selected: RwSignal<Option<ConversationSummary>>) -> impl
             }
         }
     });
+    let key = cache_key(&app.user_id().unwrap_or_default());
+    let shown = RwSignal::new(storage::load::<Vec<ConversationSummary>>(&key));
+    let failure = RwSignal::new(None::<Text>);
+    Effect::new(move |_| match summaries.get() {
+        Some(Ok(list)) => {
+            storage::save(&key, &list);
+            failure.set(None);
+            shown.set(Some(list));
+        }
+        Some(Err(error)) => failure.set(Some(error.text())),
+        None => {}
+    });
     // Keep the selection's header fresh, and open the only conversation a client has.
     Effect::new(move |_| {
-        if let Some(Ok(list)) = summaries.get() {
+        if let Some(list) = shown.get() {
             match selected.get_untracked() {
                 Some(current) => {
                     if let Some(fresh) = list
@@ -47,13 +66,16 @@ pub fn ConversationList(selected: RwSignal<Option<ConversationSummary>>) -> impl
     view! {
         <nav class="conversations" aria-label=move || app.t(Text::Conversations)>
             <h2>{move || app.t(Text::Conversations)}</h2>
-            {move || match summaries.get() {
+            <Show when=move || failure.get().is_some()>
+                <p class="error">{move || failure.get().map(|text| app.t(text))}</p>
+            </Show>
+            {move || match shown.get() {
+                None if failure.get().is_some() => ().into_any(),
                 None => view! { <p class="muted">{app.t(Text::Loading)}</p> }.into_any(),
-                Some(Err(error)) => view! { <p class="error">{app.t(error.text())}</p> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => {
+                Some(list) if list.is_empty() => {
                     view! { <p class="muted">{app.t(Text::NoConversations)}</p> }.into_any()
                 }
-                Some(Ok(list)) => {
+                Some(list) => {
                     let me = me.clone();
                     view! {
                         <ul>

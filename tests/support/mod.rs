@@ -135,6 +135,17 @@ impl Localbase {
         self.spawn();
     }
 
+    /// Starts a stopped server again on the same data.
+    pub fn resume(&mut self) {
+        if self.child.is_none() {
+            self.spawn();
+        }
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api_port)
+    }
+
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             terminate(&mut child);
@@ -154,6 +165,61 @@ impl Drop for Localbase {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// The built app served by a plain static file server (not by localbase), so the page
+/// still loads while the backend is down — as it would from a CDN.
+pub struct StaticApp {
+    child: Child,
+    dir: PathBuf,
+    pub port: u16,
+}
+
+impl StaticApp {
+    pub fn serve(api_url: &str) -> StaticApp {
+        let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst) + std::process::id() as u16 % 50;
+        let port = 56000 + slot;
+        let dir = workspace().join(format!("target/e2e/static-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(workspace().join("dist")).expect("dist/ is built") {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+        let config = json!({
+            "supabase_url": api_url,
+            "supabase_anon_key": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0",
+        });
+        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 http.server");
+        wait_for_port(port, Duration::from_secs(10));
+        StaticApp { child, dir, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for StaticApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -305,6 +371,58 @@ pub async fn send(browser: &Client, text: &str) {
         .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
         .await
         .expect("Enter");
+}
+
+/// Texts shown that start with `prefix`, top to bottom.
+pub async fn texts_with(browser: &Client, prefix: &str) -> Vec<String> {
+    bubble_texts(browser)
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with(prefix))
+        .collect()
+}
+
+/// One's own bubbles not yet confirmed by the server.
+pub async fn pending_bubbles(browser: &Client) -> usize {
+    let script = "return document.querySelectorAll('.bubble.mine').length - \
+        document.querySelectorAll('.bubble.mine .ticks[title=Изпратено], .bubble.mine .ticks[title=Прочетено], \
+        .bubble.mine .ticks[title=Sent], .bubble.mine .ticks[title=Read]').length";
+    browser
+        .execute(script, vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(u64::MAX) as usize
+}
+
+/// Waits until `browser` shows `count` texts with `prefix` and nothing pending; panics
+/// with what it saw otherwise.
+pub async fn wait_for_all(
+    browser: &Client,
+    who: &str,
+    prefix: &str,
+    count: usize,
+    within: Duration,
+) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    loop {
+        let texts = texts_with(browser, prefix).await;
+        let pending = pending_bubbles(browser).await;
+        if texts.len() >= count && pending == 0 {
+            return texts;
+        }
+        if Instant::now() > deadline {
+            let status = match browser.find(Locator::Css(".channel-status")).await {
+                Ok(element) => element.text().await.unwrap_or_default(),
+                Err(_) => "no conversation open".into(),
+            };
+            panic!(
+                "{who}: {} of {count} messages, {pending} pending, status {status:?}: {texts:?}",
+                texts.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The message texts shown, top to bottom.
