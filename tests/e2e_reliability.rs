@@ -98,3 +98,107 @@ async fn messages_written_while_the_server_is_unreachable_survive_a_reload_and_a
     trainer.close().await.unwrap();
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_minutes_of_chatting_with_20_second_tokens_loses_nothing_and_never_errors() {
+    let localbase = Localbase::start_with(&["--jwt-expiry", "20"]);
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    let client = driver.browser().await;
+    let app = localbase.app_url();
+    sign_in(&trainer, &app, TRAINER, PASSWORD).await;
+    sign_in(&client, &app, CLIENT, PASSWORD).await;
+    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_subscribed(&client).await;
+    record_statuses(&trainer).await;
+    record_statuses(&client).await;
+
+    let run = unique("J").replace(' ', "");
+    let started = std::time::Instant::now();
+    let mut sent = Vec::new();
+    let mut i = 0;
+    while started.elapsed() < Duration::from_secs(120) {
+        let (who, browser) = if i % 2 == 0 {
+            ("T", &trainer)
+        } else {
+            ("C", &client)
+        };
+        let text = format!("{run} {who}{i:03}");
+        send(browser, &text).await;
+        sent.push(text);
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    let at_trainer = wait_for_all(
+        &trainer,
+        "trainer",
+        &run,
+        sent.len(),
+        Duration::from_secs(30),
+    )
+    .await;
+    let at_client =
+        wait_for_all(&client, "client", &run, sent.len(), Duration::from_secs(30)).await;
+    assert_eq!(
+        at_trainer, sent,
+        "every message once, in order, at the trainer"
+    );
+    assert_eq!(at_client, sent, "and at the client");
+    for (who, browser) in [("trainer", &trainer), ("client", &client)] {
+        let statuses = recorded_statuses(browser).await;
+        assert!(
+            !statuses
+                .iter()
+                .any(|s| s == "CHANNEL_ERROR" || s == "CLOSED" || s == "TIMED_OUT"),
+            "{who} never lost the channel: {statuses:?}"
+        );
+    }
+    trainer.close().await.unwrap();
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn switching_conversations_leaves_the_old_channel_and_never_mixes_messages() {
+    let localbase = Localbase::start();
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    let client = driver.browser().await;
+    let app = localbase.app_url();
+    sign_in(&trainer, &app, TRAINER, PASSWORD).await;
+    sign_in(&client, &app, CLIENT, PASSWORD).await;
+    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_subscribed(&client).await;
+
+    let other = "c1000000-0000-4000-8000-000000000002";
+    open_conversation(&trainer, other).await;
+    let run = unique("S").replace(' ', "");
+    send(&client, &format!("{run} for the trainer")).await;
+    wait_for_all(&client, "client", &run, 1, Duration::from_secs(10)).await;
+    // The list learns about it (inbox channel) while Elena's conversation stays clean.
+    let badge =
+        format!("button.conversation[data-conversation='{TRAINER_CLIENT_CONVERSATION}'] .unread");
+    trainer
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(&badge))
+        .await
+        .expect("unread badge on Ivan's conversation");
+    assert!(
+        texts_with(&trainer, &run).await.is_empty(),
+        "no message of another conversation is shown"
+    );
+    let shown = trainer
+        .find(fantoccini::Locator::Css("section.chat"))
+        .await
+        .unwrap();
+    assert_eq!(
+        shown.attr("data-conversation").await.unwrap().as_deref(),
+        Some(other)
+    );
+
+    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+    let texts = wait_for_all(&trainer, "trainer", &run, 1, Duration::from_secs(10)).await;
+    assert_eq!(texts, vec![format!("{run} for the trainer")]);
+    trainer.close().await.unwrap();
+    client.close().await.unwrap();
+}

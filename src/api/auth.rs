@@ -21,14 +21,24 @@ pub struct Session {
     pub refresh_token: String,
     /// Unix seconds.
     pub expires_at: i64,
+    /// Lifetime of the access token in seconds.
+    #[serde(default = "default_lifetime")]
+    pub expires_in: i64,
     pub user: User,
 }
 
+fn default_lifetime() -> i64 {
+    3600
+}
+
 impl Session {
-    /// Seconds until the access token should be refreshed (90 s before it expires, as
-    /// supabase-js does), measured from `now` (unix seconds).
+    /// Seconds until the access token should be refreshed, measured from `now` (unix
+    /// seconds): 90 s before it expires, as supabase-js does, or half-way through the
+    /// lifetime of short-lived tokens (so a 20 s token is refreshed every 10 s, never in
+    /// a tight loop).
     pub fn refresh_in(&self, now: i64) -> i64 {
-        (self.expires_at - 90 - now).max(0)
+        let margin = 90.min(self.expires_in.max(2) / 2);
+        (self.expires_at - margin - now).max(0)
     }
 }
 
@@ -110,6 +120,7 @@ mod tests {
             access_token: String::new(),
             refresh_token: String::new(),
             expires_at: 1_000,
+            expires_in: 3600,
             user: User {
                 id: "u".into(),
                 email: None,
@@ -117,5 +128,15 @@ mod tests {
         };
         assert_eq!(session.refresh_in(0), 910);
         assert_eq!(session.refresh_in(950), 0);
+        let short = Session {
+            expires_at: 1_020,
+            expires_in: 20,
+            ..session
+        };
+        assert_eq!(
+            short.refresh_in(1_000),
+            10,
+            "a fresh 20 s token is refreshed after 10 s"
+        );
     }
 }

@@ -285,6 +285,15 @@ impl Conversation {
         self.delivery.retry(&self.id(), id);
     }
 
+    /// Joins the channel again after an error the client does not retry by itself.
+    pub fn rejoin(self) {
+        self.channel.with_value(|channel| {
+            if let Some(channel) = channel {
+                channel.rejoin();
+            }
+        });
+    }
+
     /// Gives up on a failed message.
     pub fn delete(self, id: &str) {
         self.delivery.remove(id);

@@ -52,7 +52,7 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
                     <h2>{summary.other_name.clone()}</h2>
                     <span class="role">{move || app.t(role)}</span>
                 </div>
-                <ChannelStatus status=conversation.status />
+                <ChannelStatus status=conversation.status on_retry=Callback::new(move |_| conversation.rejoin()) />
             </header>
             <Show when=move || conversation.problem.get().is_some()>
                 <p class="error" role="alert">{move || conversation.problem.get().map(|text| app.t(text))}</p>

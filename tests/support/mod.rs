@@ -440,3 +440,24 @@ pub fn unique(label: &str) -> String {
         .subsec_nanos();
     format!("{label} {nanos}")
 }
+
+/// Starts recording every value the open conversation's status badge takes.
+pub async fn record_statuses(browser: &Client) {
+    let script = "window.__statuses = [];
+        const seen = () => document.querySelectorAll('.channel-status').forEach(e => window.__statuses.push(e.dataset.status));
+        seen();
+        new MutationObserver(seen).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });";
+    browser
+        .execute(script, vec![])
+        .await
+        .expect("install status recorder");
+}
+
+/// The statuses recorded since `record_statuses`.
+pub async fn recorded_statuses(browser: &Client) -> Vec<String> {
+    let value = browser
+        .execute("return window.__statuses || []", vec![])
+        .await
+        .unwrap_or_default();
+    serde_json::from_value(value).unwrap_or_default()
+}
