@@ -31,6 +31,18 @@ pub struct Settings {
     pub jwt_expiry_seconds: i64,
     /// Delay before a join error is answered (hosted Realtime: 5 s).
     pub channel_error_backoff: Duration,
+    /// Logical replication slot Postgres Changes are read from: a permanent slot of this
+    /// name, or a temporary one per server when `None` (tests, which share a cluster).
+    pub replication_slot: Option<String>,
+    /// Pause between polls of the slot when the last poll found nothing.
+    pub changes_poll_interval: Duration,
+    /// Channels one connection may join (hosted: 100, `ChannelRateLimitReached`).
+    pub max_channels_per_client: usize,
+    /// Messages one connection may send per second before its channels are shut down
+    /// (hosted free plan: 100).
+    pub max_events_per_second: u32,
+    /// Largest broadcast payload in bytes (hosted default: 3000 KB).
+    pub max_payload_bytes: usize,
 }
 
 impl Default for Settings {
@@ -39,6 +51,11 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:54321".into(),
             jwt_expiry_seconds: 3600,
             channel_error_backoff: Duration::from_secs(5),
+            replication_slot: None,
+            changes_poll_interval: Duration::from_millis(25),
+            max_channels_per_client: 100,
+            max_events_per_second: 100,
+            max_payload_bytes: 3_000_000,
         }
     }
 }
@@ -48,6 +65,10 @@ pub struct AppState {
     pub keys: jwt::Keys,
     pub settings: Settings,
     pub hub: realtime::Hub,
+    /// Postgres Changes listeners of joined channels.
+    pub changes: realtime::ChangeRegistry,
+    /// Who is present on which topic.
+    pub presence: realtime::PresenceRegistry,
     catalog: RwLock<Arc<Catalog>>,
     connections: AtomicU64,
     /// Flips to true once; sessions and background tasks end when they see it.
@@ -61,6 +82,8 @@ impl AppState {
             keys,
             settings,
             hub: realtime::Hub::default(),
+            changes: realtime::ChangeRegistry::default(),
+            presence: realtime::PresenceRegistry::default(),
             catalog: RwLock::new(Arc::new(Catalog::default())),
             connections: AtomicU64::new(0),
             shutdown: watch::channel(false).0,
@@ -113,7 +136,11 @@ pub fn app(state: Arc<AppState>) -> Router {
             HeaderName::from_static("accept-profile"),
             HeaderName::from_static("content-profile"),
         ])
-        .expose_headers([header::CONTENT_RANGE]);
+        .expose_headers([
+            header::CONTENT_RANGE,
+            header::LOCATION,
+            HeaderName::from_static("x-supabase-api-version"),
+        ]);
     let gateway = axum::middleware::from_fn_with_state(state.clone(), caller::require_api_key);
     Router::new()
         .nest("/auth/v1", auth::router().layer(gateway.clone()))

@@ -61,6 +61,23 @@ struct ServeArgs {
         default_value_t = 5000
     )]
     channel_error_backoff_ms: u64,
+    /// Logical replication slot (wal2json) that Postgres Changes are read from; localbase
+    /// creates it and owns it.
+    #[arg(
+        long,
+        env = "LOCALBASE_REPLICATION_SLOT",
+        default_value = "localbase_changes"
+    )]
+    replication_slot: String,
+    /// Messages one Realtime connection may send per second before its channels close.
+    #[arg(long, env = "LOCALBASE_MAX_EVENTS_PER_SECOND", default_value_t = 100)]
+    max_events_per_second: u32,
+    /// Channels one Realtime connection may join.
+    #[arg(long, env = "LOCALBASE_MAX_CHANNELS_PER_CLIENT", default_value_t = 100)]
+    max_channels_per_client: usize,
+    /// Largest Realtime broadcast payload in bytes.
+    #[arg(long, env = "LOCALBASE_MAX_PAYLOAD_BYTES", default_value_t = 3_000_000)]
+    max_payload_bytes: usize,
     /// Also serve this folder (the built app) on `--app-port`.
     #[arg(long)]
     app_dir: Option<PathBuf>,
@@ -111,10 +128,19 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
         public_url: public_url.clone(),
         jwt_expiry_seconds: args.jwt_expiry,
         channel_error_backoff: Duration::from_millis(args.channel_error_backoff_ms),
+        replication_slot: Some(args.replication_slot.clone()),
+        max_events_per_second: args.max_events_per_second,
+        max_channels_per_client: args.max_channels_per_client,
+        max_payload_bytes: args.max_payload_bytes,
+        ..Settings::default()
     };
     let state = AppState::new(pool, keys.clone(), settings);
     state.reload_catalog().await.map_err(|e| e.message)?;
     let listener_task = tokio::spawn(realtime::run_database_listener(
+        state.clone(),
+        database_url.to_string(),
+    ));
+    let changes_task = tokio::spawn(realtime::run_changes_poller(
         state.clone(),
         database_url.to_string(),
     ));
@@ -146,6 +172,7 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     state.begin_shutdown();
     while servers.join_next().await.is_some() {}
     let _ = listener_task.await;
+    let _ = changes_task.await;
     Ok(())
 }
 

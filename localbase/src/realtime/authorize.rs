@@ -13,6 +13,7 @@ pub struct Permissions {
     pub read_broadcast: bool,
     pub read_presence: bool,
     pub write_broadcast: bool,
+    pub write_presence: bool,
 }
 
 impl Permissions {
@@ -56,16 +57,22 @@ pub async fn permissions(pool: &Pool, claims: &Claims, sub_topic: &str) -> Resul
             _ => {}
         }
     }
-    let savepoint = tx.savepoint("write_probe").await?;
-    permissions.write_broadcast = savepoint
-        .execute(
-            "insert into realtime.messages (topic, extension, private, event, payload) \
-             values ($1, 'broadcast', true, 'localbase_probe', '{}')",
-            &[&sub_topic],
-        )
-        .await
-        .is_ok();
-    drop(savepoint);
+    for extension in ["broadcast", "presence"] {
+        let savepoint = tx.savepoint("write_probe").await?;
+        let allowed = savepoint
+            .execute(
+                "insert into realtime.messages (topic, extension, private, event, payload) \
+                 values ($1, $2, true, 'localbase_probe', '{}')",
+                &[&sub_topic, &extension],
+            )
+            .await
+            .is_ok();
+        drop(savepoint);
+        match extension {
+            "broadcast" => permissions.write_broadcast = allowed,
+            _ => permissions.write_presence = allowed,
+        }
+    }
     tx.rollback().await?;
     Ok(permissions)
 }

@@ -3,12 +3,14 @@
 //! instead of slowing down everyone else.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Message;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::binary::UserBroadcast;
 use super::frame::{Frame, Vsn};
 
 pub type ConnectionId = u64;
@@ -26,6 +28,8 @@ pub struct Subscriber {
     pub outbox: mpsc::Sender<Message>,
     pub vsn: Vsn,
     pub join_ref: Option<String>,
+    /// Whether the channel receives presence diffs (presence enabled, and readable).
+    pub presence: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -58,6 +62,67 @@ impl Hub {
         topics.get(key).map_or(0, HashMap::len)
     }
 
+    fn recipients(&self, key: &TopicKey, skip: Option<ConnectionId>) -> Vec<Subscriber> {
+        let topics = self.topics.lock().expect("hub lock");
+        let Some(subscribers) = topics.get(key) else {
+            return Vec::new();
+        };
+        subscribers
+            .iter()
+            .filter(|(id, _)| Some(**id) != skip)
+            .map(|(_, subscriber)| subscriber.clone())
+            .collect()
+    }
+
+    /// Sends a user broadcast (from a binary push or the database) to every subscriber of
+    /// `key` except `skip`: as a kind-4 binary frame to v2 sockets, as a JSON broadcast to
+    /// v1 sockets, which get nothing when the payload is binary.
+    pub fn publish_user(
+        &self,
+        key: &TopicKey,
+        broadcast: &UserBroadcast,
+        skip: Option<ConnectionId>,
+    ) {
+        let recipients = self.recipients(key, skip);
+        if recipients.is_empty() {
+            return;
+        }
+        let json = || {
+            broadcast
+                .to_json()
+                .map(|payload| Frame::push(None, &key.topic, "broadcast", payload))
+        };
+        let binary = broadcast
+            .encode(&key.topic)
+            .map(|bytes| Message::Binary(bytes.into()));
+        // Too long a topic for a binary header: v2 sockets get the JSON text form.
+        let v2 = binary.or_else(|| json().map(|f| Message::Text(f.encode(Vsn::V2).into())));
+        let v1 = json().map(|f| Message::Text(f.encode(Vsn::V1).into()));
+        for subscriber in recipients {
+            let message = match subscriber.vsn {
+                Vsn::V1 => &v1,
+                Vsn::V2 => &v2,
+            };
+            if let Some(message) = message {
+                deliver(&subscriber, &key.topic, message.clone());
+            }
+        }
+    }
+
+    /// Sends a `presence_diff` to the subscribers of `key` that have presence on.
+    pub fn publish_presence(&self, key: &TopicKey, diff: &Value) {
+        for subscriber in self.recipients(key, None) {
+            if subscriber.presence.load(Ordering::Relaxed) {
+                let frame = Frame::push(None, &key.topic, "presence_diff", diff.clone());
+                deliver(
+                    &subscriber,
+                    &key.topic,
+                    Message::Text(frame.encode(subscriber.vsn).into()),
+                );
+            }
+        }
+    }
+
     /// Sends `event` with `payload` to every subscriber of `key` except `skip`.
     pub fn publish(
         &self,
@@ -66,17 +131,7 @@ impl Hub {
         payload: &Value,
         skip: Option<ConnectionId>,
     ) {
-        let recipients: Vec<Subscriber> = {
-            let topics = self.topics.lock().expect("hub lock");
-            let Some(subscribers) = topics.get(key) else {
-                return;
-            };
-            subscribers
-                .iter()
-                .filter(|(id, _)| Some(**id) != skip)
-                .map(|(_, subscriber)| subscriber.clone())
-                .collect()
-        };
+        let recipients = self.recipients(key, skip);
         // Encode once per serializer, not once per subscriber.
         let mut encoded: [Option<String>; 2] = [None, None];
         for subscriber in recipients {
@@ -89,13 +144,13 @@ impl Hub {
                     Frame::push(None, &key.topic, event, payload.clone()).encode(subscriber.vsn)
                 })
                 .clone();
-            if subscriber
-                .outbox
-                .try_send(Message::Text(text.into()))
-                .is_err()
-            {
-                tracing::warn!(topic = %key.topic, "subscriber outbox full or closed; message dropped for it");
-            }
+            deliver(&subscriber, &key.topic, Message::Text(text.into()));
         }
+    }
+}
+
+fn deliver(subscriber: &Subscriber, topic: &str, message: Message) {
+    if subscriber.outbox.try_send(message).is_err() {
+        tracing::warn!(%topic, "subscriber outbox full or closed; message dropped for it");
     }
 }

@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_postgres::{AsyncMessage, NoTls};
 
+use super::binary::{UserBroadcast, UserPayload};
 use super::hub::TopicKey;
 use crate::AppState;
 
@@ -75,12 +76,13 @@ async fn listen(state: &Arc<AppState>, database_url: &str) -> Result<(), tokio_p
             private: row.get(3),
             topic: format!("realtime:{topic}"),
         };
-        let message = json!({
-            "type": "broadcast",
-            "event": event.unwrap_or_default(),
-            "payload": payload.unwrap_or(json!({})),
-            "meta": { "id": id },
-        });
-        state.hub.publish(&key, "broadcast", &message, None);
+        // Hosted Realtime fans database rows out as user broadcasts with `{"id": …}`
+        // metadata: kind-4 binary frames for v2 sockets, JSON for v1.
+        let broadcast = UserBroadcast {
+            event: event.unwrap_or_default(),
+            meta: json!({ "id": id }).to_string(),
+            payload: UserPayload::Json(payload.unwrap_or(json!({})).to_string().into_bytes()),
+        };
+        state.hub.publish_user(&key, &broadcast, None);
     }
 }

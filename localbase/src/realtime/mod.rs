@@ -1,10 +1,16 @@
 //! `/realtime/v1/websocket`: Supabase Realtime's Phoenix-channel protocol.
 
 mod authorize;
+mod binary;
+mod broadcast;
+mod changes;
 mod frame;
 mod hub;
+mod join;
 mod listener;
+mod presence;
 mod session;
+mod track;
 
 use std::sync::Arc;
 
@@ -14,9 +20,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+pub use changes::{run_poller as run_changes_poller, ChangeRegistry};
 pub use frame::{Frame, Vsn};
 pub use hub::{Hub, TopicKey};
 pub use listener::run as run_database_listener;
+pub use presence::PresenceRegistry;
 
 use crate::caller::api_key;
 use crate::jwt::now;

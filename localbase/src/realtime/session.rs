@@ -1,5 +1,6 @@
-//! One WebSocket connection: decodes frames, answers heartbeats, joins and leaves
-//! channels, authorises private topics and relays broadcasts through the hub.
+//! One WebSocket connection: decodes frames (v1/v2 text, v2 binary user broadcasts),
+//! answers heartbeats, enforces the per-connection limits and closes channels whose token
+//! expired. Joining, broadcasting and tokens live in `join.rs` and `broadcast.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,34 +10,52 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
-use super::authorize::{permissions, Permissions};
+use super::authorize::Permissions;
+use super::binary;
 use super::frame::{Frame, Vsn};
-use super::hub::{ConnectionId, Subscriber, TopicKey};
-use crate::jwt::{now, Claims, TokenError};
+use super::hub::{ConnectionId, TopicKey};
+use crate::jwt::{now, Claims};
 use crate::AppState;
 
 /// Phoenix closes sockets that sent nothing for this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Frames queued for a connection before it counts as not reading.
 const OUTBOX_CAPACITY: usize = 1024;
+/// How often joined channels' tokens are checked for expiry.
+const TOKEN_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
-struct Joined {
-    key: TopicKey,
-    join_ref: Option<String>,
-    broadcast_self: bool,
-    ack: bool,
-    permissions: Option<Permissions>,
+/// A channel this connection has joined.
+pub(super) struct Joined {
+    pub key: TopicKey,
+    pub join_ref: Option<String>,
+    pub broadcast_self: bool,
+    pub ack: bool,
+    /// Private channels only: what the `realtime.messages` policies allow.
+    pub permissions: Option<Permissions>,
+    /// Whose token the channel runs under; it closes when this expires.
+    pub claims: Claims,
+    pub presence_key: String,
+    /// Shared with the hub: whether presence diffs reach this channel.
+    pub presence: Arc<std::sync::atomic::AtomicBool>,
 }
 
-struct Session {
-    state: Arc<AppState>,
-    id: ConnectionId,
-    vsn: Vsn,
+/// Frames received in the current one-second window, for the messages-per-second limit.
+struct RateWindow {
+    started: Instant,
+    count: u32,
+}
+
+pub(super) struct Session {
+    pub state: Arc<AppState>,
+    pub id: ConnectionId,
+    pub vsn: Vsn,
     /// The token given at connect time (`apikey`), used when a join carries none.
-    connect_claims: Claims,
-    outbox: mpsc::Sender<Message>,
-    channels: HashMap<String, Joined>,
+    pub connect_claims: Claims,
+    pub outbox: mpsc::Sender<Message>,
+    pub channels: HashMap<String, Joined>,
+    window: RateWindow,
 }
 
 pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_claims: Claims) {
@@ -58,27 +77,47 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
         connect_claims,
         outbox,
         channels: HashMap::new(),
+        window: RateWindow {
+            started: Instant::now(),
+            count: 0,
+        },
     };
     let mut shutdown = session.state.shutdown.subscribe();
+    let mut token_check = tokio::time::interval(TOKEN_CHECK_INTERVAL);
+    let mut idle_deadline = Instant::now() + IDLE_TIMEOUT;
     loop {
         let next = tokio::select! {
-            next = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => next,
-            _ = shutdown.changed() => break,
-        };
-        match next {
-            Ok(Some(Ok(Message::Text(text)))) => {
-                // Malformed frames are ignored; the socket stays open.
-                if let Some(frame) = Frame::decode(text.as_str(), vsn) {
-                    session.handle(frame).await;
-                }
+            next = stream.next() => next,
+            _ = token_check.tick() => {
+                session.close_expired_channels();
+                continue;
             }
-            Ok(Some(Ok(Message::Binary(_)))) => {} // binary pushes: see issue tracker
-            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
-            Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => break,
-            Err(_idle) => {
+            _ = tokio::time::sleep_until(idle_deadline) => {
                 tracing::debug!(connection = id, "closing idle socket");
                 break;
             }
+            _ = shutdown.changed() => break,
+        };
+        idle_deadline = Instant::now() + IDLE_TIMEOUT;
+        match next {
+            Some(Ok(Message::Text(text))) => {
+                // Malformed frames are ignored; the socket stays open.
+                if let Some(frame) = Frame::decode(text.as_str(), vsn) {
+                    let heartbeat = frame.topic == "phoenix" && frame.event == "heartbeat";
+                    if heartbeat || session.admit() {
+                        session.handle(frame).await;
+                    }
+                }
+            }
+            Some(Ok(Message::Binary(bytes))) => {
+                if let Some(push) = binary::decode_push(&bytes) {
+                    if session.admit() {
+                        session.user_broadcast(push).await;
+                    }
+                }
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
         }
     }
     session.leave_all();
@@ -87,7 +126,7 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
 }
 
 impl Session {
-    fn send(&self, frame: Frame) {
+    pub fn send(&self, frame: Frame) {
         let text = frame.encode(self.vsn);
         if self.outbox.try_send(Message::Text(text.into())).is_err() {
             tracing::warn!(connection = self.id, "outbox full; reply dropped");
@@ -100,7 +139,8 @@ impl Session {
             (_, "phx_join") => self.join(frame).await,
             (_, "phx_leave") => self.leave(frame),
             (_, "broadcast") => self.broadcast(frame).await,
-            (_, "access_token") => self.refresh_token(frame),
+            (_, "access_token") => self.refresh_token(frame).await,
+            (_, "presence") => self.presence(frame).await,
             _ if !self.channels.contains_key(&frame.topic) => {
                 self.send(frame.reply("error", json!({ "reason": "unmatched topic" })))
             }
@@ -108,135 +148,62 @@ impl Session {
         }
     }
 
-    fn claims_for(&self, payload: &Value) -> Result<Claims, TokenError> {
-        let token = payload
-            .get("access_token")
-            .or_else(|| payload.get("user_token"))
-            .and_then(Value::as_str);
-        match token {
-            Some(token) if !token.starts_with("sb_") => self.state.keys.verify(token, now()),
-            _ => Ok(self.connect_claims.clone()),
+    /// Counts a client message against the per-second limit. Crossing it shuts every
+    /// channel of this connection down, as the hosted server does; other connections are
+    /// unaffected.
+    fn admit(&mut self) -> bool {
+        let now = Instant::now();
+        if now.duration_since(self.window.started) >= Duration::from_secs(1) {
+            self.window = RateWindow {
+                started: now,
+                count: 0,
+            };
+        }
+        self.window.count = self.window.count.saturating_add(1);
+        let limit = self.state.settings.max_events_per_second;
+        if self.window.count == limit.saturating_add(1) {
+            tracing::info!(connection = self.id, "too many messages per second");
+            let topics: Vec<String> = self.channels.keys().cloned().collect();
+            for topic in topics {
+                self.shut_down(&topic, "Too many messages per second");
+            }
+        }
+        self.window.count <= limit
+    }
+
+    fn close_expired_channels(&mut self) {
+        let now = now();
+        let expired: Vec<(String, i64)> = self
+            .channels
+            .iter()
+            .filter(|(_, joined)| joined.claims.exp <= now)
+            .map(|(topic, joined)| (topic.clone(), now - joined.claims.exp))
+            .collect();
+        for (topic, seconds) in expired {
+            self.shut_down(&topic, &format!("Token has expired {seconds} seconds ago"));
         }
     }
 
-    async fn join_error(&self, frame: &Frame, reason: String) {
-        // Hosted Realtime delays every join error (CHANNEL_ERROR_BACKOFF_MS).
-        tokio::time::sleep(self.state.settings.channel_error_backoff).await;
-        self.send(frame.reply("error", json!({ "reason": reason })));
-    }
-
-    async fn join(&mut self, frame: Frame) {
-        let Some(sub_topic) = frame.topic.strip_prefix("realtime:") else {
-            return self
-                .join_error(
-                    &frame,
-                    "TopicNameRequired: You must provide a topic name".into(),
-                )
-                .await;
+    /// Ends a channel from the server side: a `system` error saying why, then `phx_close`.
+    pub fn shut_down(&mut self, topic: &str, message: &str) {
+        let Some(joined) = self.channels.remove(topic) else {
+            return;
         };
-        if sub_topic.is_empty() {
-            return self
-                .join_error(
-                    &frame,
-                    "TopicNameRequired: You must provide a topic name".into(),
-                )
-                .await;
-        }
-        let config = frame.payload.get("config").cloned().unwrap_or(Value::Null);
-        let flag = |value: Option<&Value>| match value {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s == "true",
-            _ => false,
-        };
-        let private = flag(config.get("private"));
-        let broadcast_self = flag(config.pointer("/broadcast/self"));
-        let ack = flag(config.pointer("/broadcast/ack"));
-        let claims = match self.claims_for(&frame.payload) {
-            Ok(claims) => claims,
-            Err(error) => {
-                let code = match error {
-                    TokenError::Expired(_) | TokenError::MissingClaims => "InvalidJWTToken",
-                    TokenError::Malformed => "MalformedJWT",
-                    TokenError::Signature => "JwtSignatureError",
-                };
-                return self.join_error(&frame, format!("{code}: {error}")).await;
-            }
-        };
-        let mut granted = None;
-        if private {
-            match permissions(&self.state.pool, &claims, sub_topic).await {
-                Ok(p) if p.can_read() => granted = Some(p),
-                Ok(_) => {
-                    let reason = format!(
-                        "Unauthorized: You do not have permissions to read from this Channel topic: {sub_topic}"
-                    );
-                    return self.join_error(&frame, reason).await;
-                }
-                Err(error) => {
-                    tracing::error!(%error, "authorisation query failed");
-                    let reason = "UnableToSetPolicies: Realtime was unable to connect to the project database";
-                    return self.join_error(&frame, reason.into()).await;
-                }
-            }
-        }
-        // Joining a topic again replaces the earlier join, as Phoenix does.
-        if let Some(previous) = self.channels.remove(&frame.topic) {
-            self.state.hub.unsubscribe(&previous.key, self.id);
-            self.send(Frame::push(
-                previous.join_ref,
-                &frame.topic,
-                "phx_close",
-                json!({}),
-            ));
-        }
-        let key = TopicKey {
-            private,
-            topic: frame.topic.clone(),
-        };
-        self.state.hub.subscribe(
-            key.clone(),
-            self.id,
-            Subscriber {
-                outbox: self.outbox.clone(),
-                vsn: self.vsn,
-                join_ref: frame.join_ref.clone(),
-            },
-        );
-        let postgres_changes = config.get("postgres_changes").cloned().unwrap_or(json!([]));
-        let wants_changes = postgres_changes
-            .as_array()
-            .is_some_and(|list| !list.is_empty());
-        self.channels.insert(
-            frame.topic.clone(),
-            Joined {
-                key,
-                join_ref: frame.join_ref.clone(),
-                broadcast_self,
-                ack,
-                permissions: granted,
-            },
-        );
-        self.send(frame.reply("ok", json!({ "postgres_changes": [] })));
-        if wants_changes {
-            // Not yet implemented by localbase: say so, as the server does for bad params.
-            self.send(Frame::push(
-                frame.join_ref.clone(),
-                &frame.topic,
-                "system",
-                json!({
-                    "extension": "postgres_changes",
-                    "status": "error",
-                    "message": "postgres_changes are not supported by this localbase version",
-                    "channel": sub_topic,
-                }),
-            ));
-        }
+        self.forget(&joined);
+        let sub_topic = topic.trim_start_matches("realtime:");
+        self.send(Frame::push(
+            joined.join_ref.clone(),
+            topic,
+            "system",
+            json!({ "extension": "system", "status": "error", "message": message, "channel": sub_topic }),
+        ));
+        self.send(Frame::push(joined.join_ref, topic, "phx_close", json!({})));
     }
 
     fn leave(&mut self, frame: Frame) {
         self.send(frame.reply("ok", json!({})));
         if let Some(joined) = self.channels.remove(&frame.topic) {
-            self.state.hub.unsubscribe(&joined.key, self.id);
+            self.forget(&joined);
             self.send(Frame::push(
                 joined.join_ref,
                 &frame.topic,
@@ -246,62 +213,29 @@ impl Session {
         }
     }
 
-    async fn broadcast(&mut self, frame: Frame) {
-        let Some(joined) = self.channels.get(&frame.topic) else {
-            return self.send(frame.reply("error", json!({ "reason": "unmatched topic" })));
-        };
-        let event = frame.payload.get("event").and_then(Value::as_str);
-        let (true, Some(event)) = (frame.payload.is_object(), event) else {
-            return; // not a user broadcast; ignored like any malformed push
-        };
-        if joined.key.private && !joined.permissions.is_some_and(|p| p.write_broadcast) {
-            return; // denied broadcasts are silent, even with ack
-        }
-        let message = json!({
-            "type": "broadcast",
-            "event": event,
-            "payload": frame.payload.get("payload").cloned().unwrap_or(json!({})),
-        });
-        let skip = if joined.broadcast_self {
-            None
-        } else {
-            Some(self.id)
-        };
-        self.state
-            .hub
-            .publish(&joined.key, "broadcast", &message, skip);
-        if joined.ack {
-            self.send(frame.reply("ok", json!({})));
-        }
-    }
-
-    /// `access_token`: a refreshed JWT for an open channel.
-    fn refresh_token(&mut self, frame: Frame) {
-        if !self.channels.contains_key(&frame.topic) {
-            return;
-        }
-        if let Err(error) = self.claims_for(&frame.payload) {
-            let joined = self.channels.remove(&frame.topic).expect("checked above");
-            self.state.hub.unsubscribe(&joined.key, self.id);
-            let sub_topic = frame.topic.trim_start_matches("realtime:");
-            self.send(Frame::push(
-                joined.join_ref.clone(),
-                &frame.topic,
-                "system",
-                json!({ "extension": "system", "status": "error", "message": error.to_string(), "channel": sub_topic }),
-            ));
-            self.send(Frame::push(
-                joined.join_ref,
-                &frame.topic,
-                "phx_close",
-                json!({}),
-            ));
+    /// Stops every delivery to a channel this connection no longer has, and tells the
+    /// others it left if it was present.
+    pub fn forget(&self, joined: &Joined) {
+        self.state.hub.unsubscribe(&joined.key, self.id);
+        self.state.changes.remove(self.id, &joined.key.topic);
+        if let Some(diff) = self.state.presence.untrack(&joined.key, self.id) {
+            self.state.hub.publish_presence(&joined.key, &diff);
         }
     }
 
     fn leave_all(&mut self) {
-        for (_, joined) in self.channels.drain() {
-            self.state.hub.unsubscribe(&joined.key, self.id);
+        let channels: Vec<Joined> = self.channels.drain().map(|(_, joined)| joined).collect();
+        for joined in channels {
+            self.forget(&joined);
         }
+    }
+}
+
+/// A flag of the join config: JSON booleans or the strings "true"/"false".
+pub(super) fn flag(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
     }
 }

@@ -97,6 +97,10 @@ impl TestServer {
             state.clone(),
             database_url.clone(),
         ));
+        tokio::spawn(localbase::realtime::run_changes_poller(
+            state.clone(),
+            database_url.clone(),
+        ));
         let router = app(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestServer {
@@ -170,6 +174,8 @@ pub struct Received {
     pub topic: String,
     pub event: String,
     pub payload: Value,
+    /// Arrived as a kind-4 binary frame rather than text.
+    pub binary: bool,
 }
 
 impl Socket {
@@ -202,8 +208,13 @@ impl Socket {
                 .await
                 .ok()??
                 .ok()?;
-            let Message::Text(text) = message else {
-                continue;
+            let text = match message {
+                Message::Text(text) => text,
+                Message::Binary(bytes) => match decode_user_broadcast(&bytes) {
+                    Some(received) => return Some(received),
+                    None => continue,
+                },
+                _ => continue,
             };
             let value: Value = serde_json::from_str(&text).unwrap();
             return Some(if self.v2 {
@@ -213,6 +224,7 @@ impl Socket {
                     topic: value[2].as_str().unwrap().into(),
                     event: value[3].as_str().unwrap().into(),
                     payload: value[4].clone(),
+                    binary: false,
                 }
             } else {
                 Received {
@@ -221,6 +233,7 @@ impl Socket {
                     topic: value["topic"].as_str().unwrap().into(),
                     event: value["event"].as_str().unwrap().into(),
                     payload: value["payload"].clone(),
+                    binary: false,
                 }
             });
         }
@@ -241,6 +254,50 @@ impl Socket {
         }
     }
 
+    /// Joins `realtime:<sub_topic>` with `config`; returns the join reply's payload.
+    pub async fn join(&mut self, sub_topic: &str, config: Value, token: Option<&str>) -> Value {
+        let topic = format!("realtime:{sub_topic}");
+        self.next_ref += 1;
+        let join_ref = (self.next_ref + 1000).to_string();
+        let mut payload = json!({ "config": config });
+        if let Some(token) = token {
+            payload["access_token"] = json!(token);
+        }
+        self.push(Some(&join_ref), &topic, "phx_join", payload)
+            .await;
+        self.expect(&topic, "phx_reply", Duration::from_secs(5))
+            .await
+            .payload
+    }
+
+    /// Sends a kind-3 binary user broadcast, as realtime-js does with vsn 2.0.0
+    /// (`json` selects payload encoding 1, else 0).
+    pub async fn push_user_broadcast(
+        &mut self,
+        join_ref: &str,
+        topic: &str,
+        event: &str,
+        payload: &[u8],
+        json: bool,
+    ) {
+        self.next_ref += 1;
+        let reference = self.next_ref.to_string();
+        let mut bytes = vec![
+            3,
+            join_ref.len() as u8,
+            reference.len() as u8,
+            topic.len() as u8,
+            event.len() as u8,
+            0,
+            u8::from(json),
+        ];
+        for part in [join_ref, reference.as_str(), topic, event] {
+            bytes.extend_from_slice(part.as_bytes());
+        }
+        bytes.extend_from_slice(payload);
+        self.send_raw(Message::Binary(bytes.into())).await;
+    }
+
     /// Joins a private channel; returns the join reply's payload.
     pub async fn join_private(&mut self, sub_topic: &str, token: &str) -> Value {
         let topic = format!("realtime:{sub_topic}");
@@ -257,4 +314,35 @@ impl Socket {
             .await
             .payload
     }
+}
+
+/// A kind-4 binary user broadcast decoded the way realtime-js does: event `broadcast`,
+/// payload `{type, event, payload, meta?}`; a binary payload becomes an array of bytes.
+fn decode_user_broadcast(bytes: &[u8]) -> Option<Received> {
+    let [4, topic_len, event_len, meta_len, encoding, rest @ ..] = bytes else {
+        return None;
+    };
+    let (topic, rest) = rest.split_at_checked(*topic_len as usize)?;
+    let (event, rest) = rest.split_at_checked(*event_len as usize)?;
+    let (meta, body) = rest.split_at_checked(*meta_len as usize)?;
+    let user_payload = match encoding {
+        1 => serde_json::from_slice(body).ok()?,
+        _ => json!(body),
+    };
+    let mut payload = json!({
+        "type": "broadcast",
+        "event": std::str::from_utf8(event).ok()?,
+        "payload": user_payload,
+    });
+    if !meta.is_empty() {
+        payload["meta"] = serde_json::from_slice(meta).ok()?;
+    }
+    Some(Received {
+        join_ref: Value::Null,
+        reference: Value::Null,
+        topic: std::str::from_utf8(topic).ok()?.to_string(),
+        event: "broadcast".into(),
+        payload,
+        binary: true,
+    })
 }

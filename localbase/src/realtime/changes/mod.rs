@@ -1,0 +1,42 @@
+//! Postgres Changes: listeners declared in `phx_join`, changes read by logical decoding
+//! (wal2json), filtered and authorised per subscriber by PostgreSQL, pushed in commit order.
+
+mod deliver;
+mod params;
+mod poller;
+mod registry;
+mod sql;
+mod wal;
+
+pub use params::{parse, reply_entry};
+pub use poller::run as run_poller;
+pub use registry::{Binding, ChangeRegistry, ChannelChanges};
+
+use crate::AppState;
+
+/// How long a join waits for the change reader to be ready before reporting an error.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Resolves every listener of a join against the publication and the catalogue. All or
+/// nothing, like the hosted server's subscription transaction; the error is the sentence
+/// for the `system` message.
+pub async fn resolve_all(
+    state: &AppState,
+    requested: &[serde_json::Value],
+) -> Result<Vec<Binding>, String> {
+    let client = state.pool.get().await.map_err(|error| {
+        tracing::error!(%error, "no database connection for postgres_changes");
+        "Realtime was unable to connect to the project database".to_string()
+    })?;
+    // "Subscribed" must mean live: wait for the slot the changes come from.
+    if !state.changes.wait_reading(SLOT_WAIT).await {
+        return Err("Realtime was unable to connect to the project database".into());
+    }
+    let mut bindings = Vec::with_capacity(requested.len());
+    for raw in requested {
+        let params = parse(raw)?;
+        let tables = sql::resolve(&client, &params).await?;
+        bindings.push(Binding { params, tables });
+    }
+    Ok(bindings)
+}

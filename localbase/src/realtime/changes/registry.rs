@@ -1,0 +1,120 @@
+//! Who listens for which changes: one entry per joined channel that asked for Postgres
+//! Changes, with the claims its RLS checks run under (replaced on `access_token`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Message;
+use tokio::sync::{mpsc, watch};
+
+use super::params::Params;
+use crate::jwt::Claims;
+use crate::realtime::frame::Vsn;
+use crate::realtime::hub::ConnectionId;
+
+/// A listener and the published tables it resolved to when the channel joined.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub params: Params,
+    pub tables: Vec<(String, String)>,
+}
+
+impl Binding {
+    pub fn wants(&self, schema: &str, table: &str, action: &str) -> bool {
+        self.params.event.matches(action)
+            && self.tables.iter().any(|(s, t)| s == schema && t == table)
+    }
+}
+
+/// One joined channel's Postgres Changes subscription.
+pub struct ChannelChanges {
+    pub topic: String,
+    pub outbox: mpsc::Sender<Message>,
+    pub vsn: Vsn,
+    pub claims: Claims,
+    pub bindings: Vec<Binding>,
+}
+
+pub struct ChangeRegistry {
+    channels: Mutex<HashMap<(ConnectionId, String), Arc<ChannelChanges>>>,
+    /// True while the poller reads its slot: only then is a listener really live.
+    reading: watch::Sender<bool>,
+}
+
+impl Default for ChangeRegistry {
+    fn default() -> Self {
+        ChangeRegistry {
+            channels: Mutex::default(),
+            reading: watch::channel(false).0,
+        }
+    }
+}
+
+impl ChangeRegistry {
+    pub fn set_reading(&self, reading: bool) {
+        self.reading.send_replace(reading);
+    }
+
+    /// Waits until the poller reads its slot; false if it does not within `limit`.
+    pub async fn wait_reading(&self, limit: std::time::Duration) -> bool {
+        let mut reading = self.reading.subscribe();
+        tokio::time::timeout(limit, reading.wait_for(|reading| *reading))
+            .await
+            .is_ok_and(|result| result.is_ok())
+    }
+
+    pub fn insert(&self, connection: ConnectionId, channel: ChannelChanges) {
+        let key = (connection, channel.topic.clone());
+        self.lock().insert(key, Arc::new(channel));
+    }
+
+    pub fn remove(&self, connection: ConnectionId, topic: &str) {
+        self.lock().remove(&(connection, topic.to_string()));
+    }
+
+    /// New claims for a channel's future checks (a refreshed token).
+    pub fn set_claims(&self, connection: ConnectionId, topic: &str, claims: &Claims) {
+        let mut channels = self.lock();
+        if let Some(entry) = channels.get_mut(&(connection, topic.to_string())) {
+            *entry = Arc::new(ChannelChanges {
+                topic: entry.topic.clone(),
+                outbox: entry.outbox.clone(),
+                vsn: entry.vsn,
+                claims: claims.clone(),
+                bindings: entry.bindings.clone(),
+            });
+        }
+    }
+
+    /// Channels with at least one listener for this kind of change of this table.
+    pub fn interested(&self, schema: &str, table: &str, action: &str) -> Vec<Arc<ChannelChanges>> {
+        self.lock()
+            .values()
+            .filter(|channel| {
+                channel
+                    .bindings
+                    .iter()
+                    .any(|b| b.wants(schema, table, action))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Number of subscribed channels (for tests and diagnostics).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(ConnectionId, String), Arc<ChannelChanges>>> {
+        // A panic while holding the lock cannot leave the map half-updated; keep serving.
+        self.channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

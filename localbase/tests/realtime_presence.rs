@@ -1,0 +1,135 @@
+//! Presence on a private conversation channel: state after join, diffs on track, update
+//! and disconnect, server-made keys, and malformed tracks refused.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(3);
+
+fn config(key: &str) -> Value {
+    json!({"presence": {"enabled": true, "key": key}, "private": true})
+}
+
+#[tokio::test]
+async fn presence_state_and_diffs_follow_tracks_and_disconnects() {
+    let server = TestServer::start().await;
+    let (trainer, trainer_id) = server.sign_in(TRAINER).await;
+    let (client, client_id) = server.sign_in(CLIENT).await;
+    let sub_topic = format!("conversation:{CONVERSATION}");
+    let topic = format!("realtime:{sub_topic}");
+
+    let mut a = server.socket("2.0.0").await;
+    assert_eq!(
+        a.join(&sub_topic, config(&trainer_id), Some(&trainer))
+            .await["status"],
+        "ok"
+    );
+    assert_eq!(
+        a.expect(&topic, "presence_state", WAIT).await.payload,
+        json!({})
+    );
+    a.push(
+        Some("1"),
+        &topic,
+        "presence",
+        json!({"type": "presence", "event": "track", "payload": {"name": "Мария"}}),
+    )
+    .await;
+    let joined = a.expect(&topic, "presence_diff", WAIT).await.payload;
+    let meta = &joined["joins"][&trainer_id]["metas"][0];
+    assert_eq!(meta["name"], "Мария");
+    assert!(meta["phx_ref"].is_string());
+    assert_eq!(
+        a.expect(&topic, "phx_reply", WAIT).await.payload["status"],
+        "ok"
+    );
+
+    let mut b = server.socket("1.0.0").await;
+    assert_eq!(
+        b.join(&sub_topic, config(&client_id), Some(&client)).await["status"],
+        "ok"
+    );
+    let state = b.expect(&topic, "presence_state", WAIT).await.payload;
+    assert_eq!(state[&trainer_id]["metas"][0]["name"], "Мария");
+    b.push(
+        Some("1"),
+        &topic,
+        "presence",
+        json!({"type": "presence", "event": "TRACK", "payload": {"name": "Иван"}}),
+    )
+    .await;
+    let diff = a.expect(&topic, "presence_diff", WAIT).await.payload;
+    assert_eq!(diff["joins"][&client_id]["metas"][0]["name"], "Иван");
+    let own = b.expect(&topic, "presence_diff", WAIT).await.payload;
+    assert_eq!(own, diff, "the tracker hears its own join too");
+
+    a.push(
+        Some("1"),
+        &topic,
+        "presence",
+        json!({"type": "presence", "event": "track", "payload": {"name": "Мария П."}}),
+    )
+    .await;
+    let update = b.expect(&topic, "presence_diff", WAIT).await.payload;
+    assert_eq!(update["leaves"][&trainer_id]["metas"][0]["name"], "Мария");
+    assert_eq!(
+        update["joins"][&trainer_id]["metas"][0]["phx_ref_prev"],
+        meta["phx_ref"]
+    );
+
+    let own_update = a.expect(&topic, "presence_diff", WAIT).await.payload;
+    assert_eq!(own_update, update);
+    drop(b);
+    let left = a.expect(&topic, "presence_diff", WAIT).await.payload;
+    assert_eq!(left["joins"], json!({}));
+    assert_eq!(left["leaves"][&client_id]["metas"][0]["name"], "Иван");
+}
+
+#[tokio::test]
+async fn empty_keys_are_made_by_the_server_and_bad_tracks_refused() {
+    let server = TestServer::start().await;
+    let mut socket = server.socket("2.0.0").await;
+    let public = json!({"presence": {"enabled": true, "key": ""}, "private": false});
+    assert_eq!(socket.join("lobby", public, None).await["status"], "ok");
+    socket
+        .expect("realtime:lobby", "presence_state", WAIT)
+        .await;
+    socket
+        .push(
+            Some("1"),
+            "realtime:lobby",
+            "presence",
+            json!({"type": "presence", "event": "track", "payload": "me"}),
+        )
+        .await;
+    let refused = socket
+        .expect("realtime:lobby", "phx_reply", WAIT)
+        .await
+        .payload;
+    assert_eq!(
+        refused["response"]["reason"],
+        "Presence track payload must be a map"
+    );
+    socket
+        .push(
+            Some("1"),
+            "realtime:lobby",
+            "presence",
+            json!({"type": "presence", "event": "track", "payload": {}}),
+        )
+        .await;
+    let diff = socket
+        .expect("realtime:lobby", "presence_diff", WAIT)
+        .await
+        .payload;
+    let keys: Vec<&String> = diff["joins"].as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 1);
+    assert!(
+        uuid::Uuid::parse_str(keys[0]).is_ok(),
+        "a generated UUID key: {keys:?}"
+    );
+}
