@@ -202,3 +202,43 @@ async fn switching_conversations_leaves_the_old_channel_and_never_mixes_messages
     trainer.close().await.unwrap();
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_broadcast_messages_still_arrive_through_postgres_changes_within_a_second() {
+    let localbase = Localbase::start_with(&["--drop-client-broadcasts"]);
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    let client = driver.browser().await;
+    let app = localbase.app_url();
+    sign_in(&trainer, &app, TRAINER, PASSWORD).await;
+    sign_in(&client, &app, CLIENT, PASSWORD).await;
+    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_subscribed(&client).await;
+
+    let run = unique("P").replace(' ', "");
+    for (i, (from, to)) in [
+        (&trainer, &client),
+        (&client, &trainer),
+        (&trainer, &client),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let text = format!("{run} {i}");
+        send(from, &text).await;
+        // From the moment the database has it (the sender's ✓) …
+        wait_for_all(from, "sender", &text, 1, Duration::from_secs(10)).await;
+        // … the other side shows it within a second, with no broadcast at all.
+        eventually(
+            Duration::from_secs(1),
+            "the message via Postgres Changes",
+            || async { texts_with(to, &text).await.len().eq(&1).then_some(()) },
+        )
+        .await;
+    }
+    let at_trainer = texts_with(&trainer, &run).await;
+    assert_eq!(at_trainer, texts_with(&client, &run).await);
+    assert_eq!(at_trainer.len(), 3, "once each: {at_trainer:?}");
+    trainer.close().await.unwrap();
+    client.close().await.unwrap();
+}

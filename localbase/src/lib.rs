@@ -43,6 +43,9 @@ pub struct Settings {
     pub max_events_per_second: u32,
     /// Largest broadcast payload in bytes (hosted default: 3000 KB).
     pub max_payload_bytes: usize,
+    /// Test switch: client broadcasts are silently dropped, so clients must rely on the
+    /// Postgres Changes backup path.
+    pub drop_client_broadcasts: bool,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             max_channels_per_client: 100,
             max_events_per_second: 100,
             max_payload_bytes: 3_000_000,
+            drop_client_broadcasts: false,
         }
     }
 }

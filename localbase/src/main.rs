@@ -78,6 +78,10 @@ struct ServeArgs {
     /// Largest Realtime broadcast payload in bytes.
     #[arg(long, env = "LOCALBASE_MAX_PAYLOAD_BYTES", default_value_t = 3_000_000)]
     max_payload_bytes: usize,
+    /// For tests: drop every client broadcast (database broadcasts and Postgres Changes
+    /// still flow), to prove that clients do not depend on broadcast.
+    #[arg(long, hide = true)]
+    drop_client_broadcasts: bool,
     /// Also serve this folder (the built app) on `--app-port`.
     #[arg(long)]
     app_dir: Option<PathBuf>,
@@ -132,6 +136,7 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
         max_events_per_second: args.max_events_per_second,
         max_channels_per_client: args.max_channels_per_client,
         max_payload_bytes: args.max_payload_bytes,
+        drop_client_broadcasts: args.drop_client_broadcasts,
         ..Settings::default()
     };
     let state = AppState::new(pool, keys.clone(), settings);
