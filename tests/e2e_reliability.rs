@@ -169,8 +169,16 @@ async fn switching_conversations_leaves_the_old_channel_and_never_mixes_messages
     open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
     wait_subscribed(&client).await;
 
+    let topic = format!("conversation:{TRAINER_CLIENT_CONVERSATION}");
+    assert_eq!(subscribers(&localbase, &topic), 2, "both have joined");
     let other = "c1000000-0000-4000-8000-000000000002";
     open_conversation(&trainer, other).await;
+    eventually(
+        Duration::from_secs(5),
+        "the server sees the trainer leave",
+        || async { (subscribers(&localbase, &topic) == 1).then_some(()) },
+    )
+    .await;
     let run = unique("S").replace(' ', "");
     send(&client, &format!("{run} for the trainer")).await;
     wait_for_all(&client, "client", &run, 1, Duration::from_secs(10)).await;

@@ -461,3 +461,26 @@ pub async fn recorded_statuses(browser: &Client) -> Vec<String> {
         .unwrap_or_default();
     serde_json::from_value(value).unwrap_or_default()
 }
+
+/// The Supabase CLI's well-known local service-role key (localbase's default secret).
+pub const SERVICE_ROLE_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
+
+/// How many connections localbase has joined to a private topic (its diagnostic endpoint).
+pub fn subscribers(localbase: &Localbase, sub_topic: &str) -> u64 {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", localbase.api_port)).expect("connect");
+    let request = format!(
+        "GET /realtime/v1/api/localbase/subscribers?topic={sub_topic}&private=true HTTP/1.0\r\n\
+         Host: 127.0.0.1\r\napikey: {SERVICE_ROLE_KEY}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let value: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("bad answer: {response}"));
+    value["subscribers"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("bad answer: {response}"))
+}

@@ -6,6 +6,7 @@ mod broadcast;
 mod changes;
 mod frame;
 mod hub;
+mod inspect;
 mod join;
 mod listener;
 mod presence;
@@ -34,7 +35,9 @@ use crate::AppState;
 const MAX_FRAME_BYTES: usize = 5_000_000;
 
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/websocket", get(upgrade))
+    Router::new()
+        .route("/websocket", get(upgrade))
+        .route("/api/localbase/subscribers", get(inspect::subscribers))
 }
 
 async fn upgrade(
