@@ -216,3 +216,69 @@ async fn realtime_client_joins_private_channel_sends_and_receives() {
         client.disconnect();
     }
 }
+
+#[wasm_bindgen_test]
+async fn realtime_client_receives_its_conversations_database_changes() {
+    use coach_chat::api::rest;
+    use coach_chat::chat::model::MessageRow;
+    use coach_chat::realtime::ChangesFilter;
+
+    let config = Config {
+        supabase_url: API.into(),
+        supabase_anon_key: LOCAL_ANON_KEY.into(),
+    };
+    let client = auth::sign_in(&config, "client@example.com", "demo-password")
+        .await
+        .expect("client signs in");
+    let trainer = auth::sign_in(&config, "trainer@example.com", "demo-password")
+        .await
+        .expect("trainer signs in");
+    let changes = vec![ChangesFilter {
+        event: "INSERT".into(),
+        schema: "public".into(),
+        table: "messages".into(),
+        filter: Some(format!("conversation_id=eq.{CONVERSATION}")),
+    }];
+    let realtime = RealtimeClient::new(config.realtime_url(), Some(client.access_token.clone()));
+    let (events, on_event) = recorder();
+    let _channel = realtime.channel(
+        &format!("conversation:{CONVERSATION}"),
+        JoinConfig {
+            private: true,
+            postgres_changes: changes,
+            ..Default::default()
+        },
+        on_event,
+    );
+    let ready = eventually(Duration::from_secs(10), || {
+        events.borrow().iter().any(
+            |e| matches!(e, ChannelEvent::System(p) if p["message"] == "Subscribed to PostgreSQL"),
+        )
+    })
+    .await;
+    assert!(ready, "the change stream is live: {:?}", events.borrow());
+
+    let row = MessageRow {
+        id: coach_chat::browser::new_uuid(),
+        conversation_id: CONVERSATION.into(),
+        sender_id: trainer.user.id.clone(),
+        body: "от базата".into(),
+        created_at: String::new(),
+        read_at: None,
+    };
+    let stored = rest::insert_message(&config, &trainer.access_token, &row)
+        .await
+        .expect("trainer sends");
+    let arrived = eventually(Duration::from_secs(5), || {
+        events.borrow().iter().any(|e| matches!(e,
+            ChannelEvent::PostgresChange { kind, record, .. } if kind == "INSERT" && record["id"] == stored.id.as_str()
+                && record["body"] == "от базата" && record["created_at"] == stored.created_at.as_str()))
+    })
+    .await;
+    assert!(
+        arrived,
+        "the row arrives as PostgREST would return it: {:?}",
+        events.borrow()
+    );
+    realtime.disconnect();
+}
