@@ -46,6 +46,13 @@ else
   cargo install --locked --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
+if [ -d conformance/node_modules/@supabase/supabase-js ]; then
+  say "conformance suite's npm packages present"
+else
+  say "installing the conformance suite's npm packages (conformance/package-lock.json)"
+  (cd conformance && npm ci --no-audit --no-fund)
+fi
+
 # wasm-opt from npm (binaryen 132): Debian's 108 corrupts wasm-bindgen's table export.
 if [ -x node_modules/.bin/wasm-opt ] && node_modules/.bin/wasm-opt --version | grep -q "version 132"; then
   say "wasm-opt (npm binaryen) present"

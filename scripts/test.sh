@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: set up, then run every check and test:
 # fmt, clippy (native and wasm32), native unit and integration tests (localbase against a
-# real PostgreSQL it starts), wasm-bindgen tests in headless Chromium, and the
-# end-to-end tests driving two browsers through the built app.
+# real PostgreSQL it starts), the end-to-end tests driving two browsers through the built
+# app, the supabase-js conformance suite, and wasm-bindgen tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -32,6 +32,9 @@ cargo build -p localbase --locked
 
 step "native tests: unit, localbase integration (real PostgreSQL), end-to-end (two browsers)"
 cargo test --workspace --locked
+
+step "conformance: the official supabase-js against a fresh localbase"
+conformance/run.sh
 
 step "browser tests (wasm-bindgen-test in headless Chromium) against a fresh localbase"
 rm -rf target/wasm-test-localbase

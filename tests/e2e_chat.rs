@@ -12,29 +12,16 @@ use support::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn trainer_and_client_chat_in_real_time_and_history_survives_reload() {
     let localbase = Localbase::start();
-    let driver = Driver::start();
-    let trainer = driver.browser().await;
-    let client = driver.browser().await;
-    let app = localbase.app_url();
-
-    sign_in(&trainer, &app, TRAINER, PASSWORD).await;
-    sign_in(&client, &app, CLIENT, PASSWORD).await;
-    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
-    // A client with one conversation has it opened for them.
-    wait_subscribed(&client).await;
+    let chat = Chat::open(&localbase.app_url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
 
     let question = unique("Как си днес? 💪");
-    send(&trainer, &question).await;
+    send(trainer, &question).await;
     let sent_at = Instant::now();
     eventually(
         Duration::from_secs(5),
         "trainer's message at the client",
-        || async {
-            bubble_texts(&client)
-                .await
-                .contains(&question)
-                .then_some(())
-        },
+        || async { bubble_texts(client).await.contains(&question).then_some(()) },
     )
     .await;
     println!(
@@ -43,16 +30,16 @@ async fn trainer_and_client_chat_in_real_time_and_history_survives_reload() {
     );
 
     let answer = unique("Отлично, благодаря!\nДо утре.");
-    send(&client, &answer).await;
+    send(client, &answer).await;
     eventually(
         Duration::from_secs(5),
         "client's reply at the trainer",
-        || async { bubble_texts(&trainer).await.contains(&answer).then_some(()) },
+        || async { bubble_texts(trainer).await.contains(&answer).then_some(()) },
     )
     .await;
 
     // Nothing doubled on the sender's side either (optimistic bubble + database row).
-    for browser in [&trainer, &client] {
+    for browser in [trainer, client] {
         let texts = bubble_texts(browser).await;
         assert_eq!(
             texts.iter().filter(|t| **t == question).count(),
@@ -69,9 +56,9 @@ async fn trainer_and_client_chat_in_real_time_and_history_survives_reload() {
     trainer.refresh().await.unwrap();
     client.refresh().await.unwrap();
     // The session survives the reload; the trainer reopens the conversation.
-    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
-    wait_subscribed(&client).await;
-    for browser in [&trainer, &client] {
+    open_conversation(trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_subscribed(client).await;
+    for browser in [trainer, client] {
         let texts = eventually(Duration::from_secs(10), "history after reload", || async {
             let texts = bubble_texts(browser).await;
             texts.contains(&answer).then_some(texts)
@@ -97,8 +84,7 @@ async fn trainer_and_client_chat_in_real_time_and_history_survives_reload() {
         assert!(texts.len() >= 5, "seeded history is shown too: {texts:?}");
     }
 
-    trainer.close().await.unwrap();
-    client.close().await.unwrap();
+    chat.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

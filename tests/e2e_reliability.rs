@@ -11,28 +11,22 @@ use support::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_restart_mid_conversation_loses_and_doubles_nothing() {
     let mut localbase = Localbase::start();
-    let driver = Driver::start();
-    let trainer = driver.browser().await;
-    let client = driver.browser().await;
-    let app = localbase.app_url();
-    sign_in(&trainer, &app, TRAINER, PASSWORD).await;
-    sign_in(&client, &app, CLIENT, PASSWORD).await;
-    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
-    wait_subscribed(&client).await;
+    let chat = Chat::open(&localbase.app_url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
 
     let run = unique("R").replace(' ', "");
     for i in 0..50 {
-        send(&trainer, &format!("{run} T{i:02}")).await;
-        send(&client, &format!("{run} C{i:02}")).await;
+        send(trainer, &format!("{run} T{i:02}")).await;
+        send(client, &format!("{run} C{i:02}")).await;
         if i == 20 {
             tokio::task::block_in_place(|| localbase.restart());
         }
     }
 
-    wait_for_all(&trainer, "trainer", &run, 100, Duration::from_secs(90)).await;
-    wait_for_all(&client, "client", &run, 100, Duration::from_secs(90)).await;
-    let at_trainer = texts_with(&trainer, &run).await;
-    let at_client = texts_with(&client, &run).await;
+    wait_for_all(trainer, "trainer", &run, 100, Duration::from_secs(90)).await;
+    wait_for_all(client, "client", &run, 100, Duration::from_secs(90)).await;
+    let at_trainer = texts_with(trainer, &run).await;
+    let at_client = texts_with(client, &run).await;
     assert_eq!(at_trainer.len(), 100, "exactly once: {at_trainer:?}");
     assert_eq!(
         at_trainer, at_client,
@@ -50,34 +44,28 @@ async fn a_server_restart_mid_conversation_loses_and_doubles_nothing() {
             "{sender}'s messages keep their order"
         );
     }
-    trainer.close().await.unwrap();
-    client.close().await.unwrap();
+    chat.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn messages_written_while_the_server_is_unreachable_survive_a_reload_and_arrive_once() {
     let mut localbase = Localbase::start();
     let site = StaticApp::serve(&localbase.api_url());
-    let driver = Driver::start();
-    let trainer = driver.browser().await;
-    let client = driver.browser().await;
-    sign_in(&trainer, &site.url(), TRAINER, PASSWORD).await;
-    sign_in(&client, &site.url(), CLIENT, PASSWORD).await;
-    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
-    wait_subscribed(&client).await;
+    let chat = Chat::open(&site.url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
 
     tokio::task::block_in_place(|| localbase.stop());
     let run = unique("O").replace(' ', "");
     for i in 0..10 {
-        send(&client, &format!("{run} {i:02}")).await;
+        send(client, &format!("{run} {i:02}")).await;
     }
-    assert_eq!(pending_bubbles(&client).await, 10, "all ten wait, visibly");
+    assert_eq!(pending_bubbles(client).await, 10, "all ten wait, visibly");
     client.refresh().await.unwrap();
     let after_reload = eventually(
         Duration::from_secs(20),
         "the queued messages after the reload",
         || async {
-            let texts = texts_with(&client, &run).await;
+            let texts = texts_with(client, &run).await;
             (texts.len() == 10).then_some(texts)
         },
     )
@@ -85,33 +73,26 @@ async fn messages_written_while_the_server_is_unreachable_survive_a_reload_and_a
     let expected: Vec<String> = (0..10).map(|i| format!("{run} {i:02}")).collect();
     assert_eq!(after_reload, expected, "kept on the device, in order");
     assert_eq!(
-        pending_bubbles(&client).await,
+        pending_bubbles(client).await,
         10,
         "still pending while the server is away"
     );
 
     tokio::task::block_in_place(|| localbase.resume());
-    let at_trainer = wait_for_all(&trainer, "trainer", &run, 10, Duration::from_secs(60)).await;
+    let at_trainer = wait_for_all(trainer, "trainer", &run, 10, Duration::from_secs(60)).await;
     assert_eq!(at_trainer, expected, "each arrives exactly once, in order");
-    let at_client = wait_for_all(&client, "client", &run, 10, Duration::from_secs(60)).await;
+    let at_client = wait_for_all(client, "client", &run, 10, Duration::from_secs(60)).await;
     assert_eq!(at_client, expected);
-    trainer.close().await.unwrap();
-    client.close().await.unwrap();
+    chat.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_minutes_of_chatting_with_20_second_tokens_loses_nothing_and_never_errors() {
     let localbase = Localbase::start_with(&["--jwt-expiry", "20"]);
-    let driver = Driver::start();
-    let trainer = driver.browser().await;
-    let client = driver.browser().await;
-    let app = localbase.app_url();
-    sign_in(&trainer, &app, TRAINER, PASSWORD).await;
-    sign_in(&client, &app, CLIENT, PASSWORD).await;
-    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
-    wait_subscribed(&client).await;
-    record_statuses(&trainer).await;
-    record_statuses(&client).await;
+    let chat = Chat::open(&localbase.app_url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
+    record_statuses(trainer).await;
+    record_statuses(client).await;
 
     let run = unique("J").replace(' ', "");
     let started = std::time::Instant::now();
@@ -119,9 +100,9 @@ async fn two_minutes_of_chatting_with_20_second_tokens_loses_nothing_and_never_e
     let mut i = 0;
     while started.elapsed() < Duration::from_secs(120) {
         let (who, browser) = if i % 2 == 0 {
-            ("T", &trainer)
+            ("T", trainer)
         } else {
-            ("C", &client)
+            ("C", client)
         };
         let text = format!("{run} {who}{i:03}");
         send(browser, &text).await;
@@ -130,21 +111,20 @@ async fn two_minutes_of_chatting_with_20_second_tokens_loses_nothing_and_never_e
         tokio::time::sleep(Duration::from_millis(1500)).await;
     }
     let at_trainer = wait_for_all(
-        &trainer,
+        trainer,
         "trainer",
         &run,
         sent.len(),
         Duration::from_secs(30),
     )
     .await;
-    let at_client =
-        wait_for_all(&client, "client", &run, sent.len(), Duration::from_secs(30)).await;
+    let at_client = wait_for_all(client, "client", &run, sent.len(), Duration::from_secs(30)).await;
     assert_eq!(
         at_trainer, sent,
         "every message once, in order, at the trainer"
     );
     assert_eq!(at_client, sent, "and at the client");
-    for (who, browser) in [("trainer", &trainer), ("client", &client)] {
+    for (who, browser) in [("trainer", trainer), ("client", client)] {
         let statuses = recorded_statuses(browser).await;
         assert!(
             !statuses
@@ -153,26 +133,19 @@ async fn two_minutes_of_chatting_with_20_second_tokens_loses_nothing_and_never_e
             "{who} never lost the channel: {statuses:?}"
         );
     }
-    trainer.close().await.unwrap();
-    client.close().await.unwrap();
+    chat.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn switching_conversations_leaves_the_old_channel_and_never_mixes_messages() {
     let localbase = Localbase::start();
-    let driver = Driver::start();
-    let trainer = driver.browser().await;
-    let client = driver.browser().await;
-    let app = localbase.app_url();
-    sign_in(&trainer, &app, TRAINER, PASSWORD).await;
-    sign_in(&client, &app, CLIENT, PASSWORD).await;
-    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
-    wait_subscribed(&client).await;
+    let chat = Chat::open(&localbase.app_url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
 
     let topic = format!("conversation:{TRAINER_CLIENT_CONVERSATION}");
     assert_eq!(subscribers(&localbase, &topic), 2, "both have joined");
     let other = "c1000000-0000-4000-8000-000000000002";
-    open_conversation(&trainer, other).await;
+    open_conversation(trainer, other).await;
     eventually(
         Duration::from_secs(5),
         "the server sees the trainer leave",
@@ -180,8 +153,8 @@ async fn switching_conversations_leaves_the_old_channel_and_never_mixes_messages
     )
     .await;
     let run = unique("S").replace(' ', "");
-    send(&client, &format!("{run} for the trainer")).await;
-    wait_for_all(&client, "client", &run, 1, Duration::from_secs(10)).await;
+    send(client, &format!("{run} for the trainer")).await;
+    wait_for_all(client, "client", &run, 1, Duration::from_secs(10)).await;
     // The list learns about it (inbox channel) while Elena's conversation stays clean.
     let badge =
         format!("button.conversation[data-conversation='{TRAINER_CLIENT_CONVERSATION}'] .unread");
@@ -192,7 +165,7 @@ async fn switching_conversations_leaves_the_old_channel_and_never_mixes_messages
         .await
         .expect("unread badge on Ivan's conversation");
     assert!(
-        texts_with(&trainer, &run).await.is_empty(),
+        texts_with(trainer, &run).await.is_empty(),
         "no message of another conversation is shown"
     );
     let shown = trainer
@@ -204,33 +177,22 @@ async fn switching_conversations_leaves_the_old_channel_and_never_mixes_messages
         Some(other)
     );
 
-    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
-    let texts = wait_for_all(&trainer, "trainer", &run, 1, Duration::from_secs(10)).await;
+    open_conversation(trainer, TRAINER_CLIENT_CONVERSATION).await;
+    let texts = wait_for_all(trainer, "trainer", &run, 1, Duration::from_secs(10)).await;
     assert_eq!(texts, vec![format!("{run} for the trainer")]);
-    trainer.close().await.unwrap();
-    client.close().await.unwrap();
+    chat.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_broadcast_messages_still_arrive_through_postgres_changes_within_a_second() {
     let localbase = Localbase::start_with(&["--drop-client-broadcasts"]);
-    let driver = Driver::start();
-    let trainer = driver.browser().await;
-    let client = driver.browser().await;
-    let app = localbase.app_url();
-    sign_in(&trainer, &app, TRAINER, PASSWORD).await;
-    sign_in(&client, &app, CLIENT, PASSWORD).await;
-    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
-    wait_subscribed(&client).await;
+    let chat = Chat::open(&localbase.app_url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
 
     let run = unique("P").replace(' ', "");
-    for (i, (from, to)) in [
-        (&trainer, &client),
-        (&client, &trainer),
-        (&trainer, &client),
-    ]
-    .into_iter()
-    .enumerate()
+    for (i, (from, to)) in [(trainer, client), (client, trainer), (trainer, client)]
+        .into_iter()
+        .enumerate()
     {
         let text = format!("{run} {i}");
         send(from, &text).await;
@@ -244,9 +206,8 @@ async fn without_broadcast_messages_still_arrive_through_postgres_changes_within
         )
         .await;
     }
-    let at_trainer = texts_with(&trainer, &run).await;
-    assert_eq!(at_trainer, texts_with(&client, &run).await);
+    let at_trainer = texts_with(trainer, &run).await;
+    assert_eq!(at_trainer, texts_with(client, &run).await);
     assert_eq!(at_trainer.len(), 3, "once each: {at_trainer:?}");
-    trainer.close().await.unwrap();
-    client.close().await.unwrap();
+    chat.close().await;
 }

@@ -484,3 +484,35 @@ pub fn subscribers(localbase: &Localbase, sub_topic: &str) -> u64 {
         .as_u64()
         .unwrap_or_else(|| panic!("bad answer: {response}"))
 }
+
+/// The trainer and the client, each in their own browser, signed in at `app_url`, with
+/// their shared conversation open and live on both sides.
+pub struct Chat {
+    pub trainer: Client,
+    pub client: Client,
+    /// Declared last: dropped after the sessions that talk to it.
+    pub driver: Driver,
+}
+
+impl Chat {
+    pub async fn open(app_url: &str) -> Chat {
+        let driver = Driver::start();
+        let trainer = driver.browser().await;
+        let client = driver.browser().await;
+        sign_in(&trainer, app_url, TRAINER, PASSWORD).await;
+        sign_in(&client, app_url, CLIENT, PASSWORD).await;
+        open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+        // A client with one conversation has it opened for them.
+        wait_subscribed(&client).await;
+        Chat {
+            trainer,
+            client,
+            driver,
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.trainer.close().await;
+        let _ = self.client.close().await;
+    }
+}

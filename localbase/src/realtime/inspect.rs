@@ -29,7 +29,9 @@ pub(super) async fn subscribers(
     headers: HeaderMap,
     Query(params): Query<Params>,
 ) -> Response {
-    let token = bearer(&headers).map(str::to_string).or_else(|| api_key(&headers, None));
+    let token = bearer(&headers)
+        .map(str::to_string)
+        .or_else(|| api_key(&headers, None));
     let is_service = token
         .and_then(|token| state.keys.verify(&token, now()).ok())
         .is_some_and(|claims| claims.role == "service_role");
@@ -37,7 +39,11 @@ pub(super) async fn subscribers(
         let body = json!({ "message": "service_role key required" });
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
-    let key = TopicKey { private: params.private, topic: format!("realtime:{}", params.topic) };
+    let key = TopicKey {
+        private: params.private,
+        topic: format!("realtime:{}", params.topic),
+    };
     let count = state.hub.subscriber_count(&key);
-    Json(json!({ "topic": params.topic, "private": params.private, "subscribers": count })).into_response()
+    Json(json!({ "topic": params.topic, "private": params.private, "subscribers": count }))
+        .into_response()
 }

@@ -57,12 +57,70 @@ impl RestError {
         )
     }
 
-    pub fn unknown_function(name: &str) -> Self {
+    /// Column named in an insert or update body that the table does not have.
+    pub fn unknown_body_column(table: &str, column: &str) -> Self {
         RestError::new(
-            StatusCode::NOT_FOUND,
-            "PGRST202",
-            format!("Could not find the function public.{name} in the schema cache"),
+            StatusCode::BAD_REQUEST,
+            "PGRST204",
+            format!("Could not find the '{column}' column of '{table}' in the schema cache"),
         )
+    }
+
+    /// No function of that name takes exactly the given argument names.
+    pub fn unknown_function(name: &str, args: &[&str]) -> Self {
+        let message = if args.is_empty() {
+            format!(
+                "Could not find the function public.{name} without parameters in the schema cache"
+            )
+        } else {
+            let mut sorted = args.to_vec();
+            sorted.sort_unstable();
+            format!(
+                "Could not find the function public.{name}({}) in the schema cache",
+                sorted.join(", ")
+            )
+        };
+        RestError::new(StatusCode::NOT_FOUND, "PGRST202", message)
+    }
+
+    pub fn no_relationship(parent: &str, embedded: &str) -> Self {
+        let mut error = RestError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST200",
+            format!(
+                "Could not find a relationship between '{parent}' and '{embedded}' in the schema cache"
+            ),
+        );
+        error.details = Some(format!(
+            "Searched for a foreign key relationship between '{parent}' and '{embedded}' in the schema 'public', but no matches were found."
+        ));
+        error
+    }
+
+    pub fn ambiguous_relationship(parent: &str, embedded: &str) -> Self {
+        let mut error = RestError::new(
+            StatusCode::MULTIPLE_CHOICES,
+            "PGRST201",
+            format!(
+                "Could not embed because more than one relationship was found for '{parent}' and '{embedded}'"
+            ),
+        );
+        error.hint = Some(format!(
+            "Try changing '{embedded}' to one of the foreign keys or their columns, e.g. '{embedded}!<column>'."
+        ));
+        error
+    }
+
+    pub fn range_not_satisfiable(offset: i64, total: i64) -> Self {
+        let mut error = RestError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "PGRST103",
+            "Requested range not satisfiable".into(),
+        );
+        error.details = Some(format!(
+            "An offset of {offset} was requested, but there are only {total} rows."
+        ));
+        error
     }
 
     pub fn not_single(rows: i64) -> Self {
@@ -95,6 +153,8 @@ impl RestError {
             "42501" if claims.database_role() == "anon" => StatusCode::UNAUTHORIZED,
             "42501" => StatusCode::FORBIDDEN,
             "42883" | "42P01" => StatusCode::NOT_FOUND,
+            // A write inside a read-only (GET) transaction.
+            "25006" => StatusCode::METHOD_NOT_ALLOWED,
             "53400" | "53300" => StatusCode::SERVICE_UNAVAILABLE,
             c if c.starts_with("08") || c.starts_with("XX") => StatusCode::SERVICE_UNAVAILABLE,
             c if c.starts_with("25") || c.starts_with("40") => StatusCode::INTERNAL_SERVER_ERROR,

@@ -3,17 +3,23 @@
 //! security decides; nothing is filtered in Rust.
 
 mod catalog;
+mod embed;
 mod error;
+mod filter;
 mod query;
+mod response;
+mod rpc;
+mod select;
 mod sql;
+mod write;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 use tokio_postgres::types::ToSql;
@@ -21,54 +27,21 @@ use tokio_postgres::types::ToSql;
 pub use catalog::Catalog;
 pub use error::RestError;
 use query::Query;
-use sql::{OnConflict, Param, Statement, Table};
+use response::{content_range, read_status, respond, Outcome, Preferences, Return};
+use select::Item;
+use sql::{Param, Statement, Table};
 
 use crate::caller::Caller;
 use crate::db::begin_as;
 use crate::AppState;
 
-const SINGLE_OBJECT: &str = "application/vnd.pgrst.object+json";
-
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/rpc/{function}", post(call_function))
+        .route("/rpc/{function}", get(rpc::call_get).post(rpc::call_post))
         .route(
             "/{table}",
             get(read).post(create).patch(modify).delete(remove),
         )
-}
-
-/// What the `Prefer` and `Accept` headers ask for.
-struct Preferences {
-    representation: bool,
-    on_conflict: OnConflict,
-    single: bool,
-}
-
-impl Preferences {
-    fn from(headers: &HeaderMap) -> Self {
-        let prefer: Vec<String> = headers
-            .get_all("prefer")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(',').map(|p| p.trim().to_string()))
-            .collect();
-        let has = |wanted: &str| prefer.iter().any(|p| p == wanted);
-        Preferences {
-            representation: has("return=representation"),
-            on_conflict: if has("resolution=ignore-duplicates") {
-                OnConflict::Ignore
-            } else if has("resolution=merge-duplicates") {
-                OnConflict::Merge
-            } else {
-                OnConflict::Fail
-            },
-            single: headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|accept| accept.contains(SINGLE_OBJECT)),
-        }
-    }
 }
 
 fn parse_pairs(raw: Option<String>) -> Vec<(String, String)> {
@@ -77,6 +50,7 @@ fn parse_pairs(raw: Option<String>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `GET` (and `HEAD`, which axum answers from the same handler without the body).
 async fn read(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -87,15 +61,13 @@ async fn read(
     let query = Query::parse(&parse_pairs(raw))?;
     let catalog = state.catalog_with(&table).await?;
     let table = table_of(&catalog, &table)?;
-    let statement = sql::select(&table, &query)?;
-    let (body, rows) = run(&state, &caller, statement, None).await?;
-    respond(
-        StatusCode::OK,
-        body,
-        rows,
-        &Preferences::from(&headers),
-        true,
-    )
+    let preferences = Preferences::from(&headers);
+    let statement = sql::select(&catalog, &table, &query, preferences.count)?;
+    let outcome = run(&state, &caller, statement, None, true, &preferences).await?;
+    let offset = query.offset.unwrap_or(0);
+    let status = read_status(offset, outcome.rows, outcome.total)?;
+    let range = content_range(offset, outcome.rows, outcome.total);
+    respond(status, outcome, range, &preferences, true)
 }
 
 async fn create(
@@ -106,7 +78,7 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, RestError> {
-    let query = Query::parse(&parse_pairs(raw))?;
+    let mut query = Query::parse(&parse_pairs(raw))?;
     let rows = match parse_body(&body)? {
         Value::Array(rows) => rows,
         object @ Value::Object(_) => vec![object],
@@ -120,23 +92,53 @@ async fn create(
         return Err(RestError::invalid_body("no columns to insert"));
     }
     let catalog = state.catalog_with(&table).await?;
-    let table = table_of(&catalog, &table)?;
+    let name = table;
+    let table = table_of(&catalog, &name)?;
     let preferences = Preferences::from(&headers);
-    let statement = sql::insert(&table, &query, &columns, preferences.on_conflict)?;
-    let (body, count) = run(
-        &state,
-        &caller,
-        statement,
-        Some(Value::Array(rows).to_string()),
-    )
-    .await?;
-    respond(
-        StatusCode::CREATED,
-        body,
-        count,
-        &preferences,
-        preferences.representation,
-    )
+    // headers-only needs the new rows' keys for `Location`, and nothing else.
+    let primary_key = catalog.primary_keys.get(&name).cloned().unwrap_or_default();
+    if preferences.returning == Some(Return::HeadersOnly) {
+        query.select = Some(
+            primary_key
+                .iter()
+                .map(|column| Item::Column {
+                    name: column.clone(),
+                    alias: None,
+                })
+                .collect(),
+        );
+    }
+    let statement = write::insert(&catalog, &table, &query, &columns, preferences.insert)?;
+    let rows = Value::Array(rows).to_string();
+    let outcome = run(&state, &caller, statement, Some(rows), false, &preferences).await?;
+    let range = content_range(0, 0, preferences.count.then_some(outcome.rows));
+    let location = match preferences.returning {
+        Some(Return::HeadersOnly) => location(&name, &primary_key, &outcome.body),
+        _ => None,
+    };
+    let with_body = preferences.write_body();
+    let mut response = respond(StatusCode::CREATED, outcome, range, &preferences, with_body)?;
+    if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `/table?key=eq.value&…` for the first inserted row, as PostgREST's `Location`.
+fn location(table: &str, primary_key: &[String], body: &str) -> Option<String> {
+    let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_str(body).ok()?;
+    let first = rows.first()?;
+    let mut location = format!("/{table}");
+    for (i, column) in primary_key.iter().enumerate() {
+        let value = match first.get(column)? {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        location.push(if i == 0 { '?' } else { '&' });
+        location.push_str(&format!("{column}=eq.{encoded}"));
+    }
+    Some(location)
 }
 
 async fn modify(
@@ -159,20 +161,17 @@ async fn modify(
     let catalog = state.catalog_with(&table).await?;
     let table = table_of(&catalog, &table)?;
     let preferences = Preferences::from(&headers);
-    let statement = sql::update(&table, &query, &columns)?;
-    let (body, count) = run(&state, &caller, statement, Some(object.to_string())).await?;
-    let status = if preferences.representation {
-        StatusCode::OK
-    } else {
-        StatusCode::NO_CONTENT
-    };
-    respond(
-        status,
-        body,
-        count,
+    let statement = write::update(&catalog, &table, &query, &columns)?;
+    let outcome = run(
+        &state,
+        &caller,
+        statement,
+        Some(object.to_string()),
+        false,
         &preferences,
-        preferences.representation,
     )
+    .await?;
+    written(outcome, &preferences)
 }
 
 async fn remove(
@@ -186,56 +185,21 @@ async fn remove(
     let catalog = state.catalog_with(&table).await?;
     let table = table_of(&catalog, &table)?;
     let preferences = Preferences::from(&headers);
-    let statement = sql::delete(&table, &query)?;
-    let (body, count) = run(&state, &caller, statement, None).await?;
-    let status = if preferences.representation {
+    let statement = write::delete(&catalog, &table, &query)?;
+    let outcome = run(&state, &caller, statement, None, false, &preferences).await?;
+    written(outcome, &preferences)
+}
+
+/// PATCH and DELETE: 200 with the rows if asked, else 204; the range counts them.
+fn written(outcome: Outcome, preferences: &Preferences) -> Result<Response, RestError> {
+    let with_body = preferences.write_body();
+    let status = if with_body {
         StatusCode::OK
     } else {
         StatusCode::NO_CONTENT
     };
-    respond(
-        status,
-        body,
-        count,
-        &preferences,
-        preferences.representation,
-    )
-}
-
-async fn call_function(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, RestError> {
-    let args = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Default::default())
-    } else {
-        parse_body(&body)?
-    };
-    let Value::Object(fields) = &args else {
-        return Err(RestError::invalid_body(
-            "expected a JSON object of arguments",
-        ));
-    };
-    let mut catalog = state.catalog().await;
-    if !catalog.functions.contains_key(&name) {
-        catalog = state.reload_catalog().await?;
-    }
-    let function = catalog
-        .functions
-        .get(&name)
-        .ok_or_else(|| RestError::unknown_function(&name))?;
-    let statement = sql::call(&name, function, fields)?;
-    let (body, count) = run(&state, &caller, statement, None).await?;
-    respond(
-        StatusCode::OK,
-        body,
-        count,
-        &Preferences::from(&headers),
-        true,
-    )
+    let range = content_range(0, outcome.rows, preferences.count.then_some(outcome.rows));
+    respond(status, outcome, range, preferences, with_body)
 }
 
 fn parse_body(body: &Bytes) -> Result<Value, RestError> {
@@ -266,13 +230,17 @@ fn table_of<'a>(catalog: &'a Catalog, name: &'a str) -> Result<Table<'a>, RestEr
 }
 
 /// Runs one statement in a transaction as the caller. `body`, when given, replaces the
-/// statement's placeholder parameter (always the last one).
+/// statement's placeholder parameter (always the last one). Reads run read-only, as
+/// PostgREST runs GET. A single-object request that did not hit exactly one row is rolled
+/// back, so a PATCH meant for one row never changes several.
 async fn run(
     state: &AppState,
     caller: &Caller,
     mut statement: Statement,
     body: Option<String>,
-) -> Result<(String, i64), RestError> {
+    read_only: bool,
+    preferences: &Preferences,
+) -> Result<Outcome, RestError> {
     if let (Some(body), Some(last)) = (body, statement.text_params.last_mut()) {
         *last = Param::Text(body);
     }
@@ -280,6 +248,11 @@ async fn run(
     let tx = begin_as(&mut client, &caller.claims)
         .await
         .map_err(RestError::internal)?;
+    if read_only {
+        tx.batch_execute("set transaction read only")
+            .await
+            .map_err(RestError::internal)?;
+    }
     let params: Vec<&(dyn ToSql + Sync)> = statement
         .text_params
         .iter()
@@ -292,55 +265,26 @@ async fn run(
         .query_one(&statement.sql, &params)
         .await
         .map_err(|error| RestError::from_database(error, &caller.claims))?;
+    let body: Option<String> = row.get(0);
+    let outcome = Outcome {
+        body: body.unwrap_or_else(|| "null".into()),
+        rows: row.get(1),
+        total: row.get(2),
+    };
+    outcome.check_single(preferences)?;
     tx.commit()
         .await
         .map_err(|error| RestError::from_database(error, &caller.claims))?;
-    let body: Option<String> = row.get(0);
-    Ok((body.unwrap_or_else(|| "null".into()), row.get(1)))
+    Ok(outcome)
 }
 
-fn respond(
-    status: StatusCode,
-    body: String,
-    rows: i64,
-    preferences: &Preferences,
-    with_body: bool,
-) -> Result<Response, RestError> {
-    let range = if rows == 0 {
-        "*/*".to_string()
-    } else {
-        format!("0-{}/*", rows - 1)
-    };
-    if !with_body {
-        return Ok((status, [(header::CONTENT_RANGE, range)]).into_response());
-    }
-    let (body, content_type) = if preferences.single {
-        if rows != 1 {
-            return Err(RestError::not_single(rows));
-        }
-        let value: Value = serde_json::from_str(&body).map_err(RestError::internal)?;
-        let object = match value {
-            Value::Array(mut items) => items.pop().unwrap_or(Value::Null),
-            other => other,
-        };
-        (object.to_string(), SINGLE_OBJECT)
-    } else {
-        (body, "application/json; charset=utf-8")
-    };
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(value) = HeaderValue::from_str(&range) {
-        headers.insert(header::CONTENT_RANGE, value);
-    }
-    Ok(response)
-}
-
-/// Methods and headers browsers may use cross-origin (the app is served from another port).
-pub fn allowed_methods() -> [Method; 5] {
+/// Methods browsers may use cross-origin (the app is served from another port).
+pub fn allowed_methods() -> [Method; 7] {
     [
         Method::GET,
+        Method::HEAD,
         Method::POST,
+        Method::PUT,
         Method::PATCH,
         Method::DELETE,
         Method::OPTIONS,

@@ -1,58 +1,9 @@
 //! PostgREST's URL grammar, parsed into plain values. Nothing here knows SQL; identifiers
 //! are checked against the catalogue later, and values always travel as bound parameters.
 
+use super::filter::{self, Condition};
+use super::select::{self, Item};
 use super::RestError;
-
-/// One `column=op.value` condition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filter {
-    pub column: String,
-    pub negated: bool,
-    pub op: Operator,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operator {
-    Compare(Comparison, String),
-    In(Vec<String>),
-    Is(IsValue),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
-    Eq,
-    Neq,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Like,
-    Ilike,
-}
-
-impl Comparison {
-    pub fn sql(self) -> &'static str {
-        match self {
-            Comparison::Eq => "=",
-            Comparison::Neq => "<>",
-            Comparison::Gt => ">",
-            Comparison::Gte => ">=",
-            Comparison::Lt => "<",
-            Comparison::Lte => "<=",
-            Comparison::Like => "like",
-            Comparison::Ilike => "ilike",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IsValue {
-    Null,
-    NotNull,
-    True,
-    False,
-    Unknown,
-}
 
 /// One `order` term.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +17,8 @@ pub struct Order {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Query {
     /// `None` means `*`.
-    pub select: Option<Vec<String>>,
-    pub filters: Vec<Filter>,
+    pub select: Option<Vec<Item>>,
+    pub filters: Vec<Condition>,
     pub order: Vec<Order>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -75,18 +26,36 @@ pub struct Query {
     pub columns: Option<Vec<String>>,
 }
 
+/// Query-string keys that are never filters.
+const RESERVED: [&str; 6] = [
+    "select",
+    "order",
+    "limit",
+    "offset",
+    "on_conflict",
+    "columns",
+];
+
 impl Query {
     pub fn parse(pairs: &[(String, String)]) -> Result<Query, RestError> {
+        Query::parse_except(pairs, &[])
+    }
+
+    /// Like `parse`, but keys in `skip` (a function's argument names) are left out.
+    pub fn parse_except(pairs: &[(String, String)], skip: &[&str]) -> Result<Query, RestError> {
         let mut query = Query::default();
         for (key, value) in pairs {
+            if skip.contains(&key.as_str()) && !RESERVED.contains(&key.as_str()) {
+                continue;
+            }
             match key.as_str() {
-                "select" => query.select = parse_select(value)?,
+                "select" => query.select = Some(select::parse(value)?),
                 "order" => query.order = parse_order(value)?,
                 "limit" => query.limit = Some(parse_count(key, value)?),
                 "offset" => query.offset = Some(parse_count(key, value)?),
                 "on_conflict" => query.on_conflict = Some(parse_list(value)),
                 "columns" => query.columns = Some(parse_list(value)),
-                _ => query.filters.push(parse_filter(key, value)?),
+                _ => query.filters.push(filter::parse_pair(key, value)?),
             }
         }
         Ok(query)
@@ -99,19 +68,6 @@ fn parse_list(value: &str) -> Vec<String> {
         .map(|item| item.trim().trim_matches('"').to_string())
         .filter(|item| !item.is_empty())
         .collect()
-}
-
-fn parse_select(value: &str) -> Result<Option<Vec<String>>, RestError> {
-    let items = parse_list(value);
-    if items.is_empty() || items.iter().any(|item| item == "*") {
-        return Ok(None);
-    }
-    if items.iter().any(|item| item.contains(['(', ')', ':', '.'])) {
-        return Err(RestError::parse(format!(
-            "\"failed to parse select parameter ({value})\" (embedding, aliases and casts are not supported by localbase yet)"
-        )));
-    }
-    Ok(Some(items))
 }
 
 fn parse_order(value: &str) -> Result<Vec<Order>, RestError> {
@@ -147,56 +103,23 @@ fn parse_count(key: &str, value: &str) -> Result<i64, RestError> {
         .ok_or_else(|| RestError::parse(format!("failed to parse {key} ({value})")))
 }
 
-fn parse_filter(column: &str, value: &str) -> Result<Filter, RestError> {
-    let bad = || RestError::parse(format!("failed to parse filter ({value})"));
-    let (negated, rest) = match value.strip_prefix("not.") {
-        Some(rest) => (true, rest),
-        None => (false, value),
-    };
-    let (op, operand) = rest.split_once('.').ok_or_else(bad)?;
-    let op = match op {
-        "eq" => Operator::Compare(Comparison::Eq, operand.to_string()),
-        "neq" => Operator::Compare(Comparison::Neq, operand.to_string()),
-        "gt" => Operator::Compare(Comparison::Gt, operand.to_string()),
-        "gte" => Operator::Compare(Comparison::Gte, operand.to_string()),
-        "lt" => Operator::Compare(Comparison::Lt, operand.to_string()),
-        "lte" => Operator::Compare(Comparison::Lte, operand.to_string()),
-        // PostgREST accepts `*` for `%` so patterns survive URLs.
-        "like" => Operator::Compare(Comparison::Like, operand.replace('*', "%")),
-        "ilike" => Operator::Compare(Comparison::Ilike, operand.replace('*', "%")),
-        "in" => {
-            let inner = operand
-                .strip_prefix('(')
-                .and_then(|s| s.strip_suffix(')'))
-                .ok_or_else(bad)?;
-            Operator::In(parse_list(inner))
-        }
-        "is" => Operator::Is(match operand.to_ascii_lowercase().as_str() {
-            "null" => IsValue::Null,
-            "not_null" => IsValue::NotNull,
-            "true" => IsValue::True,
-            "false" => IsValue::False,
-            "unknown" => IsValue::Unknown,
-            _ => return Err(bad()),
-        }),
-        _ => return Err(bad()),
-    };
-    Ok(Filter {
-        column: column.to_string(),
-        negated,
-        op,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rest::filter::{Comparison, Filter, IsValue, Operator};
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         items
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    fn filter(condition: &Condition) -> &Filter {
+        match condition {
+            Condition::Filter(filter) => filter,
+            other => panic!("not a filter: {other:?}"),
+        }
     }
 
     #[test]
@@ -209,10 +132,10 @@ mod tests {
             ("limit", "50"),
         ]))
         .unwrap();
-        assert_eq!(query.select.unwrap(), ["id", "body", "created_at"]);
+        assert_eq!(query.select.unwrap().len(), 3);
         assert_eq!(query.filters.len(), 2);
         assert_eq!(
-            query.filters[0].op,
+            filter(&query.filters[0]).op,
             Operator::Compare(Comparison::Eq, "c1".into())
         );
         assert_eq!(
@@ -227,23 +150,28 @@ mod tests {
     }
 
     #[test]
-    fn parses_in_is_not_and_like() {
+    fn parses_in_is_not_like_and_or() {
         let query = Query::parse(&pairs(&[
             ("id", "in.(a,\"b\",c)"),
             ("read_at", "is.null"),
             ("body", "not.ilike.*hi*"),
+            ("or", "(id.eq.1,body.eq.2)"),
         ]))
         .unwrap();
         assert_eq!(
-            query.filters[0].op,
+            filter(&query.filters[0]).op,
             Operator::In(vec!["a".into(), "b".into(), "c".into()])
         );
-        assert_eq!(query.filters[1].op, Operator::Is(IsValue::Null));
-        assert!(query.filters[2].negated);
+        assert_eq!(filter(&query.filters[1]).op, Operator::Is(IsValue::Null));
+        assert!(filter(&query.filters[2]).negated);
         assert_eq!(
-            query.filters[2].op,
+            filter(&query.filters[2]).op,
             Operator::Compare(Comparison::Ilike, "%hi%".into())
         );
+        assert!(matches!(
+            query.filters[3],
+            Condition::Logic { any: true, .. }
+        ));
     }
 
     #[test]
@@ -253,14 +181,17 @@ mod tests {
         assert!(Query::parse(&pairs(&[("limit", "-1")])).is_err());
         assert!(Query::parse(&pairs(&[("order", "id.sideways")])).is_err());
         assert!(Query::parse(&pairs(&[("id", "in.a,b")])).is_err());
+        assert!(Query::parse(&pairs(&[("or", "id.eq.1")])).is_err());
     }
 
     #[test]
-    fn star_or_empty_select_means_all_columns() {
-        assert_eq!(
-            Query::parse(&pairs(&[("select", "*")])).unwrap().select,
-            None
-        );
-        assert_eq!(Query::parse(&pairs(&[])).unwrap().select, None);
+    fn function_arguments_are_not_filters() {
+        let query = Query::parse_except(
+            &pairs(&[("conversation", "c1"), ("limit", "2")]),
+            &["conversation", "limit"],
+        )
+        .unwrap();
+        assert!(query.filters.is_empty());
+        assert_eq!(query.limit, Some(2), "reserved words stay what they are");
     }
 }

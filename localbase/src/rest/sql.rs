@@ -1,12 +1,17 @@
 //! Builds SQL from a parsed [`Query`] and the catalogue. Identifiers come from the
 //! catalogue (quoted); every value is a bound text parameter cast to the column's type.
+//! Writes live in `write.rs`, embedded resources in `embed.rs`.
 
 use std::collections::HashMap;
 
-use super::query::{Filter, IsValue, Operator, Order, Query};
+use super::catalog::Catalog;
+use super::filter::{Condition, Filter, IsValue, Operator};
+use super::query::{Order, Query};
+use super::select::Item;
 use super::RestError;
 
-/// SQL text plus the parameters it binds, in order.
+/// SQL text plus the parameters it binds, in order. The statement answers one row:
+/// (JSON body as text, rows returned, total rows when a count was asked for, else null).
 #[derive(Debug, Default)]
 pub struct Statement {
     pub sql: String,
@@ -23,81 +28,161 @@ pub fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
-/// A table's columns, found in the catalogue.
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// A row source's columns, found in the catalogue: a table, or a function's result.
+#[derive(Clone, Copy)]
 pub struct Table<'a> {
     pub name: &'a str,
     pub columns: &'a HashMap<String, String>,
 }
 
 impl Table<'_> {
-    fn column_type(&self, column: &str) -> Result<&str, RestError> {
+    pub fn column_type(&self, column: &str) -> Result<&str, RestError> {
         self.columns
             .get(column)
             .map(String::as_str)
             .ok_or_else(|| RestError::unknown_column(self.name, column))
     }
 
-    fn qualified(&self) -> String {
+    pub fn qualified(&self) -> String {
         format!("public.{}", quote(self.name))
     }
-
-    fn select_list(&self, select: &Option<Vec<String>>) -> Result<String, RestError> {
-        match select {
-            None => Ok("*".into()),
-            Some(columns) => columns
-                .iter()
-                .map(|column| self.column_type(column).map(|_| quote(column)))
-                .collect::<Result<Vec<_>, _>>()
-                .map(|list| list.join(", ")),
-        }
-    }
 }
 
-impl Statement {
-    fn bind(&mut self, param: Param) -> usize {
-        self.text_params.push(param);
-        self.text_params.len()
+/// Accumulates bound parameters and fresh table aliases while SQL is assembled.
+pub struct Builder<'a> {
+    pub catalog: &'a Catalog,
+    pub statement: Statement,
+    aliases: usize,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(catalog: &'a Catalog) -> Self {
+        Builder {
+            catalog,
+            statement: Statement::default(),
+            aliases: 0,
+        }
     }
 
-    fn where_clause(&mut self, table: &Table, filters: &[Filter]) -> Result<String, RestError> {
-        if filters.is_empty() {
+    pub fn bind(&mut self, param: Param) -> usize {
+        self.statement.text_params.push(param);
+        self.statement.text_params.len()
+    }
+
+    /// `_t0`, `_t1`, …: distinct aliases so nested subqueries never capture each other.
+    pub fn alias(&mut self) -> String {
+        let alias = format!("_t{}", self.aliases);
+        self.aliases += 1;
+        alias
+    }
+
+    pub fn where_clause(
+        &mut self,
+        table: &Table,
+        alias: &str,
+        conditions: &[Condition],
+    ) -> Result<String, RestError> {
+        if conditions.is_empty() {
             return Ok(String::new());
         }
-        let mut conditions = Vec::with_capacity(filters.len());
-        for filter in filters {
-            let column_type = table.column_type(&filter.column)?;
-            let column = quote(&filter.column);
-            let condition = match &filter.op {
-                Operator::Compare(comparison, value) => {
-                    let n = self.bind(Param::Text(value.clone()));
-                    format!("{column} {} (${n}::text)::{column_type}", comparison.sql())
+        let parts = conditions
+            .iter()
+            .map(|condition| self.condition(table, alias, condition))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(format!(" where {}", parts.join(" and ")))
+    }
+
+    fn condition(
+        &mut self,
+        table: &Table,
+        alias: &str,
+        condition: &Condition,
+    ) -> Result<String, RestError> {
+        match condition {
+            Condition::Filter(filter) => self.filter(table, alias, filter),
+            Condition::Logic {
+                negated,
+                any,
+                children,
+            } => {
+                let parts = children
+                    .iter()
+                    .map(|child| self.condition(table, alias, child))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let joined = format!("({})", parts.join(if *any { " or " } else { " and " }));
+                Ok(if *negated {
+                    format!("not {joined}")
+                } else {
+                    joined
+                })
+            }
+        }
+    }
+
+    fn filter(&mut self, table: &Table, alias: &str, filter: &Filter) -> Result<String, RestError> {
+        let column_type = table.column_type(&filter.column)?;
+        let column = format!("{alias}.{}", quote(&filter.column));
+        let condition = match &filter.op {
+            Operator::Compare(comparison, value) => {
+                let n = self.bind(Param::Text(value.clone()));
+                format!("{column} {} (${n}::text)::{column_type}", comparison.sql())
+            }
+            Operator::In(values) => {
+                let n = self.bind(Param::TextArray(values.clone()));
+                format!("{column} = any ((${n}::text[])::{column_type}[])")
+            }
+            Operator::Is(value) => format!(
+                "{column} is {}",
+                match value {
+                    IsValue::Null => "null",
+                    IsValue::NotNull => "not null",
+                    IsValue::True => "true",
+                    IsValue::False => "false",
+                    IsValue::Unknown => "unknown",
                 }
-                Operator::In(values) => {
-                    let n = self.bind(Param::TextArray(values.clone()));
-                    format!("{column} = any ((${n}::text[])::{column_type}[])")
-                }
-                Operator::Is(value) => format!(
-                    "{column} is {}",
-                    match value {
-                        IsValue::Null => "null",
-                        IsValue::NotNull => "not null",
-                        IsValue::True => "true",
-                        IsValue::False => "false",
-                        IsValue::Unknown => "unknown",
+            ),
+        };
+        Ok(if filter.negated {
+            format!("not ({condition})")
+        } else {
+            condition
+        })
+    }
+
+    /// The select list over `alias`; `None` is `*`.
+    pub fn select_list(
+        &mut self,
+        table: &Table,
+        alias: &str,
+        items: Option<&[Item]>,
+    ) -> Result<String, RestError> {
+        let Some(items) = items else {
+            return Ok(format!("{alias}.*"));
+        };
+        let mut list = Vec::with_capacity(items.len());
+        for item in items {
+            list.push(match item {
+                Item::Star => format!("{alias}.*"),
+                Item::Column { name, alias: label } => {
+                    table.column_type(name)?;
+                    let column = format!("{alias}.{}", quote(name));
+                    match label {
+                        Some(label) => format!("{column} as {}", quote(label)),
+                        None => column,
                     }
-                ),
-            };
-            conditions.push(if filter.negated {
-                format!("not ({condition})")
-            } else {
-                condition
+                }
+                Item::Embed(embed) => self.embed(table, alias, embed)?,
             });
         }
-        Ok(format!(" where {}", conditions.join(" and ")))
+        Ok(list.join(", "))
     }
 }
 
-fn order_clause(table: &Table, order: &[Order]) -> Result<String, RestError> {
+pub fn order_clause(table: &Table, alias: &str, order: &[Order]) -> Result<String, RestError> {
     if order.is_empty() {
         return Ok(String::new());
     }
@@ -105,7 +190,7 @@ fn order_clause(table: &Table, order: &[Order]) -> Result<String, RestError> {
         .iter()
         .map(|term| {
             table.column_type(&term.column)?;
-            let mut sql = quote(&term.column);
+            let mut sql = format!("{alias}.{}", quote(&term.column));
             sql.push_str(if term.descending { " desc" } else { " asc" });
             match term.nulls_first {
                 Some(true) => sql.push_str(" nulls first"),
@@ -118,194 +203,67 @@ fn order_clause(table: &Table, order: &[Order]) -> Result<String, RestError> {
     Ok(format!(" order by {}", terms.join(", ")))
 }
 
-/// Wraps a row source into one JSON array text (and the row count).
-fn json_rows(source: &str) -> String {
-    format!("select coalesce(json_agg(_row), '[]')::text, count(*) from ({source}) _row")
-}
-
-/// Same for a data-modifying statement, which PostgreSQL only allows in a top-level WITH.
-fn json_rows_written(write: &str, returning: &str) -> String {
-    format!(
-        "with _written as ({write} returning *) \
-         select coalesce(json_agg(_row), '[]')::text, count(*) from (select {returning} from _written) _row"
-    )
-}
-
-pub fn select(table: &Table, query: &Query) -> Result<Statement, RestError> {
-    let mut statement = Statement::default();
-    let columns = table.select_list(&query.select)?;
-    let filters = statement.where_clause(table, &query.filters)?;
-    let mut source = format!("select {columns} from {}{filters}", table.qualified());
-    source.push_str(&order_clause(table, &query.order)?);
+pub fn limit_offset(query: &Query) -> String {
+    let mut sql = String::new();
     if let Some(limit) = query.limit {
-        source.push_str(&format!(" limit {limit}"));
+        sql.push_str(&format!(" limit {limit}"));
     }
     if let Some(offset) = query.offset {
-        source.push_str(&format!(" offset {offset}"));
+        sql.push_str(&format!(" offset {offset}"));
     }
-    statement.sql = json_rows(&source);
-    Ok(statement)
+    sql
 }
 
-/// How an insert treats rows whose key already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnConflict {
-    Fail,
-    Ignore,
-    Merge,
-}
-
-/// `body` is bound as the last parameter: a JSON array of objects.
-pub fn insert(
+/// `GET /table`: rows as one JSON array, and the total without limit/offset if `count`.
+pub fn select(
+    catalog: &Catalog,
     table: &Table,
     query: &Query,
-    columns: &[String],
-    on_conflict: OnConflict,
+    count: bool,
 ) -> Result<Statement, RestError> {
-    let mut statement = Statement::default();
-    for column in columns {
-        table.column_type(column)?;
-    }
-    let list = columns
-        .iter()
-        .map(|c| quote(c))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let target = match &query.on_conflict {
-        Some(keys) => {
-            for key in keys {
-                table.column_type(key)?;
-            }
-            format!(
-                "({})",
-                keys.iter().map(|k| quote(k)).collect::<Vec<_>>().join(", ")
-            )
-        }
-        None => String::new(),
-    };
-    let conflict = match on_conflict {
-        OnConflict::Fail => String::new(),
-        OnConflict::Ignore => format!(" on conflict {target} do nothing"),
-        OnConflict::Merge => {
-            if target.is_empty() {
-                return Err(RestError::parse(
-                    "merge-duplicates needs on_conflict=<columns> in localbase".into(),
-                ));
-            }
-            let updates = columns
-                .iter()
-                .map(|c| format!("{0} = excluded.{0}", quote(c)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!(" on conflict {target} do update set {updates}")
-        }
-    };
-    let n = statement.bind(Param::Text(String::new()));
-    let returning = table.select_list(&query.select)?;
-    let write = format!(
-        "insert into {table} ({list}) select {list} \
-         from json_populate_recordset(null::{table}, ${n}::text::json){conflict}",
-        table = table.qualified()
+    let mut builder = Builder::new(catalog);
+    let alias = builder.alias();
+    let columns = builder.select_list(table, &alias, query.select.as_deref())?;
+    let filters = builder.where_clause(table, &alias, &query.filters)?;
+    let from = format!("{} {alias}{filters}", table.qualified());
+    let source = format!(
+        "select {columns} from {from}{}{}",
+        order_clause(table, &alias, &query.order)?,
+        limit_offset(query)
     );
-    statement.sql = json_rows_written(&write, &returning);
-    Ok(statement)
-}
-
-/// `body` (one JSON object) is bound as the last parameter.
-pub fn update(table: &Table, query: &Query, columns: &[String]) -> Result<Statement, RestError> {
-    let mut statement = Statement::default();
-    for column in columns {
-        table.column_type(column)?;
-    }
-    let filters = statement.where_clause(table, &query.filters)?;
-    let n = statement.bind(Param::Text(String::new()));
-    let list = columns
-        .iter()
-        .map(|c| quote(c))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let returning = table.select_list(&query.select)?;
-    let write = format!(
-        "update {table} set ({list}) = (select {list} \
-         from json_populate_record(null::{table}, ${n}::text::json)){filters}",
-        table = table.qualified()
+    let total = if count {
+        format!("(select count(*) from {from})")
+    } else {
+        "null::bigint".into()
+    };
+    builder.statement.sql = format!(
+        "select coalesce(json_agg(_row), '[]')::text, count(*), {total} from ({source}) _row"
     );
-    statement.sql = json_rows_written(&write, &returning);
-    Ok(statement)
-}
-
-pub fn delete(table: &Table, query: &Query) -> Result<Statement, RestError> {
-    let mut statement = Statement::default();
-    let filters = statement.where_clause(table, &query.filters)?;
-    let returning = table.select_list(&query.select)?;
-    let write = format!("delete from {table}{filters}", table = table.qualified());
-    statement.sql = json_rows_written(&write, &returning);
-    Ok(statement)
-}
-
-/// Calls `public.<name>` with named arguments taken from the JSON object `args` (bound
-/// as $1 when there are any).
-pub fn call(
-    name: &str,
-    function: &super::catalog::Function,
-    args: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Statement, RestError> {
-    let given: Vec<&String> = args.keys().collect();
-    for key in &given {
-        if !function.args.iter().any(|(arg, _)| arg == *key) {
-            return Err(RestError::unknown_function(name));
-        }
-    }
-    let arg_list = function
-        .args
-        .iter()
-        .filter(|(arg, _)| args.contains_key(arg))
-        .map(|(arg, sql_type)| {
-            format!(
-                "{0} => ($1::text::json ->> {1})::{sql_type}",
-                quote(arg),
-                quote_literal(arg)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let call = format!("public.{}({arg_list})", quote(name));
-    let sql = if function.returns_set {
-        format!("select coalesce(json_agg(_row), '[]')::text, count(*) from {call} _row")
-    } else {
-        format!("select to_json({call})::text, 1::bigint")
-    };
-    let text_params = if args.is_empty() {
-        Vec::new()
-    } else {
-        vec![Param::Text(
-            serde_json::Value::Object(args.clone()).to_string(),
-        )]
-    };
-    Ok(Statement { sql, text_params })
-}
-
-fn quote_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+    Ok(builder.statement)
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
     use crate::rest::query::Query;
 
-    fn columns() -> HashMap<String, String> {
-        [
-            ("id", "uuid"),
-            ("body", "text"),
-            ("created_at", "timestamp with time zone"),
-        ]
-        .into_iter()
-        .map(|(c, t)| (c.to_string(), t.to_string()))
-        .collect()
+    pub fn catalog() -> Catalog {
+        let mut catalog = Catalog::default();
+        catalog.tables.insert(
+            "messages".into(),
+            [
+                ("id", "uuid"),
+                ("body", "text"),
+                ("created_at", "timestamp with time zone"),
+            ]
+            .into_iter()
+            .map(|(c, t)| (c.to_string(), t.to_string()))
+            .collect(),
+        );
+        catalog
     }
 
-    fn query(items: &[(&str, &str)]) -> Query {
+    pub fn query(items: &[(&str, &str)]) -> Query {
         Query::parse(
             &items
                 .iter()
@@ -315,50 +273,85 @@ mod tests {
         .unwrap()
     }
 
+    fn messages(catalog: &Catalog) -> Table<'_> {
+        Table {
+            name: "messages",
+            columns: &catalog.tables["messages"],
+        }
+    }
+
     #[test]
     fn values_are_bound_never_spliced() {
-        let columns = columns();
-        let table = Table {
-            name: "messages",
-            columns: &columns,
-        };
+        let catalog = catalog();
         let hostile = "x'); drop table messages; --";
-        let statement = select(&table, &query(&[("body", &format!("eq.{hostile}"))])).unwrap();
+        let statement = select(
+            &catalog,
+            &messages(&catalog),
+            &query(&[("body", &format!("eq.{hostile}"))]),
+            false,
+        )
+        .unwrap();
         assert!(!statement.sql.contains("drop table"));
         assert_eq!(statement.text_params, vec![Param::Text(hostile.into())]);
-        assert!(statement.sql.contains("\"body\" = ($1::text)::text"));
+        assert!(statement.sql.contains("_t0.\"body\" = ($1::text)::text"));
+    }
+
+    #[test]
+    fn or_trees_bind_every_value_and_keep_their_shape() {
+        let catalog = catalog();
+        let hostile = "a') or true; --";
+        let statement = select(
+            &catalog,
+            &messages(&catalog),
+            &query(&[(
+                "or",
+                &format!("(body.eq.\"{hostile}\",and(id.in.(x,y),not.or(body.is.null)))"),
+            )]),
+            true,
+        )
+        .unwrap();
+        assert!(!statement.sql.contains("or true"));
+        assert!(statement.sql.contains(
+            "where (_t0.\"body\" = ($1::text)::text or (_t0.\"id\" = any (($2::text[])::uuid[]) and not (_t0.\"body\" is null)))"
+        ));
+        assert_eq!(statement.text_params.len(), 2);
+        assert!(statement
+            .sql
+            .contains("(select count(*) from public.\"messages\" _t0 where"));
     }
 
     #[test]
     fn unknown_columns_are_refused_before_sql() {
-        let columns = columns();
-        let table = Table {
-            name: "messages",
-            columns: &columns,
-        };
-        let error = select(&table, &query(&[("\"; drop", "eq.1")])).unwrap_err();
+        let catalog = catalog();
+        let table = messages(&catalog);
+        let error = select(&catalog, &table, &query(&[("\"; drop", "eq.1")]), false).unwrap_err();
         assert_eq!(error.code, "42703");
-        assert!(select(&table, &query(&[("order", "nope.desc")])).is_err());
-        assert!(select(&table, &query(&[("select", "id,secret")])).is_err());
+        for bad in [
+            ("order", "nope.desc"),
+            ("select", "id,secret"),
+            ("or", "(secret.eq.1)"),
+            ("select", "x:\"id\"\"\""),
+        ] {
+            let parsed = Query::parse(&[(bad.0.to_string(), bad.1.to_string())]);
+            assert!(
+                parsed
+                    .and_then(|q| select(&catalog, &table, &q, false))
+                    .is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
-    fn ignore_duplicates_becomes_on_conflict_do_nothing() {
-        let columns = columns();
-        let table = Table {
-            name: "messages",
-            columns: &columns,
-        };
-        let statement = insert(
-            &table,
-            &query(&[]),
-            &["id".into(), "body".into()],
-            OnConflict::Ignore,
+    fn aliases_are_quoted_identifiers() {
+        let catalog = catalog();
+        let statement = select(
+            &catalog,
+            &messages(&catalog),
+            &query(&[("select", "text:body")]),
+            false,
         )
         .unwrap();
-        assert!(statement.sql.contains("on conflict  do nothing"));
-        assert!(statement
-            .sql
-            .contains("insert into public.\"messages\" (\"id\", \"body\")"));
+        assert!(statement.sql.contains("_t0.\"body\" as \"text\""));
     }
 }

@@ -1,0 +1,235 @@
+//! GoTrue's account endpoints against a real PostgreSQL: sign-up (auto-confirmed, with a
+//! session), user updates, logout scopes, and the exact error bodies of both API versions.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+struct Auth<'a> {
+    server: &'a TestServer,
+}
+
+impl Auth<'_> {
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.server
+            .http
+            .request(method, format!("{}/auth/v1/{path}", self.server.base))
+            .header("apikey", &self.server.anon_key)
+            .header("X-Supabase-Api-Version", "2024-01-01")
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn sign_up(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            self.request(Method::POST, "signup")
+                .json(&json!({"email": email, "password": password, "data": {"full_name": "Нов"}})),
+        )
+        .await
+    }
+
+    async fn refresh(&self, token: &Value) -> (StatusCode, Value) {
+        self.call(
+            self.request(Method::POST, "token?grant_type=refresh_token")
+                .json(&json!({"refresh_token": token})),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn sign_up_returns_a_session_and_refuses_duplicates_weak_passwords_and_bad_emails() {
+    let server = TestServer::start().await;
+    let auth = Auth { server: &server };
+    let (status, session) = auth.sign_up("New@Example.com", "secret1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(session["user"]["email"], "new@example.com");
+    assert_eq!(session["user"]["user_metadata"]["full_name"], "Нов");
+    assert!(session["access_token"].is_string());
+
+    let (status, duplicate) = auth.sign_up("new@example.com", "secret1").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        duplicate,
+        json!({"code": "user_already_exists", "message": "User already registered"})
+    );
+    let (status, weak) = auth.sign_up("weak@example.com", "12345").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(weak["code"], "weak_password");
+    assert_eq!(weak["weak_password"], json!({"reasons": ["length"]}));
+    for bad in [
+        "no-at-sign",
+        "a@b",
+        "x'); drop table auth.users; --@example.com",
+    ] {
+        let (status, error) = auth.sign_up(bad, "secret1").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error["code"], "validation_failed");
+    }
+    let (status, anonymous) = auth
+        .call(
+            auth.request(Method::POST, "signup")
+                .json(&json!({"data": {}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(anonymous["code"], "anonymous_provider_disabled");
+
+    // The legacy shape, for clients that send no API version.
+    let legacy: Value = server
+        .http
+        .post(format!("{}/auth/v1/signup", server.base))
+        .header("apikey", &server.anon_key)
+        .json(&json!({"email": "weak2@example.com", "password": "1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(legacy["code"], 422);
+    assert_eq!(legacy["error_code"], "weak_password");
+    assert_eq!(legacy["msg"], "Password should be at least 6 characters.");
+}
+
+#[tokio::test]
+async fn update_user_merges_metadata_and_changes_password_and_email() {
+    let server = TestServer::start().await;
+    let auth = Auth { server: &server };
+    let (_, session) = auth.sign_up("mover@example.com", "secret1").await;
+    let token = session["access_token"].as_str().unwrap();
+    let update = |body: Value| {
+        auth.call(
+            auth.request(Method::PUT, "user")
+                .bearer_auth(token)
+                .json(&body),
+        )
+    };
+    let (status, user) = update(json!({"data": {"theme": "dark", "full_name": null}})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        user["user_metadata"],
+        json!({"theme": "dark"}),
+        "null removes a key"
+    );
+
+    let (status, same) = update(json!({"password": "secret1"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(same["code"], "same_password");
+    let (status, _) = update(json!({"password": "secret2"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, taken) = update(json!({"email": TRAINER})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(taken["code"], "email_exists");
+    let (status, moved) = update(json!({"email": "moved@example.com"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(moved["email"], "moved@example.com");
+
+    let (status, _) = auth
+        .call(
+            auth.request(Method::POST, "token?grant_type=password")
+                .json(&json!({"email": "moved@example.com", "password": "secret2"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logout_scopes_end_exactly_the_sessions_they_name() {
+    let server = TestServer::start().await;
+    let auth = Auth { server: &server };
+    let sign_in = || {
+        auth.call(
+            auth.request(Method::POST, "token?grant_type=password")
+                .json(&json!({"email": CLIENT, "password": PASSWORD})),
+        )
+    };
+    let (_, first) = sign_in().await;
+    let (_, second) = sign_in().await;
+    let (_, third) = sign_in().await;
+    let (_, trainer) = auth
+        .call(
+            auth.request(Method::POST, "token?grant_type=password")
+                .json(&json!({"email": TRAINER, "password": PASSWORD})),
+        )
+        .await;
+    let logout = |session: &Value, scope: &str| {
+        auth.request(Method::POST, &format!("logout?scope={scope}"))
+            .bearer_auth(session["access_token"].as_str().unwrap())
+            .send()
+    };
+    assert_eq!(logout(&third, "local").await.unwrap().status(), 204);
+    assert_eq!(auth.refresh(&third["refresh_token"]).await.0, 400);
+    assert_eq!(auth.refresh(&first["refresh_token"]).await.0, 200);
+
+    let (_, fourth) = sign_in().await;
+    assert_eq!(logout(&fourth, "others").await.unwrap().status(), 204);
+    assert_eq!(auth.refresh(&second["refresh_token"]).await.0, 400);
+    let (status, kept) = auth.refresh(&fourth["refresh_token"]).await;
+    assert_eq!(status, 200, "others keeps the caller's session");
+
+    let (_, fifth) = sign_in().await;
+    let bad_scope = logout(&fifth, "everyone').drop").await.unwrap();
+    assert_eq!(bad_scope.status(), 400);
+    assert_eq!(logout(&fifth, "global").await.unwrap().status(), 204);
+    assert_eq!(auth.refresh(&kept["refresh_token"]).await.0, 400);
+    let (status, gone) = auth
+        .call(
+            auth.request(Method::GET, "user")
+                .bearer_auth(fifth["access_token"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(gone["code"], "session_not_found");
+    assert_eq!(
+        auth.refresh(&trainer["refresh_token"]).await.0,
+        200,
+        "another user's sessions are untouched"
+    );
+}
+
+#[tokio::test]
+async fn reusing_a_refresh_token_revokes_the_session_family() {
+    let server = TestServer::start().await;
+    let auth = Auth { server: &server };
+    let (_, session) = auth
+        .call(
+            auth.request(Method::POST, "token?grant_type=password")
+                .json(&json!({"email": CLIENT, "password": PASSWORD})),
+        )
+        .await;
+    let (_, rotated) = auth.refresh(&session["refresh_token"]).await;
+    let (status, reused) = auth.refresh(&session["refresh_token"]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(reused["code"], "refresh_token_already_used");
+    let (_, family) = auth.refresh(&rotated["refresh_token"]).await;
+    assert_eq!(family["code"], "refresh_token_already_used");
+}
+
+#[tokio::test]
+async fn access_token_lifetime_follows_the_setting() {
+    let server = TestServer::start_with(localbase::Settings {
+        jwt_expiry_seconds: 120,
+        ..localbase::Settings::default()
+    })
+    .await;
+    let auth = Auth { server: &server };
+    let (_, session) = auth.sign_up("short@example.com", "secret1").await;
+    assert_eq!(session["expires_in"], 120);
+    let claims = server
+        .state
+        .keys
+        .verify(
+            session["access_token"].as_str().unwrap(),
+            localbase::jwt::now(),
+        )
+        .unwrap();
+    assert!(claims.exp - localbase::jwt::now() <= 120);
+}
