@@ -24,7 +24,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// `wss://…/realtime/v1/websocket?apikey=…&vsn=2.0.0` (or `ws://` for plain http).
+    /// `wss://…/realtime/v1/websocket?apikey=…` (or `ws://` for plain http); the realtime
+    /// client appends `&vsn=…`.
     pub fn realtime_url(&self) -> String {
         let base = self.supabase_url.trim_end_matches('/');
         let base = if let Some(rest) = base.strip_prefix("https://") {
@@ -35,7 +36,7 @@ impl Config {
             base.to_string()
         };
         format!(
-            "{base}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
+            "{base}/realtime/v1/websocket?apikey={}",
             crate::api::encode_component(&self.supabase_anon_key)
         )
     }
@@ -62,7 +63,7 @@ mod tests {
         };
         assert_eq!(
             hosted.realtime_url(),
-            "wss://abc.supabase.co/realtime/v1/websocket?apikey=k&vsn=2.0.0"
+            "wss://abc.supabase.co/realtime/v1/websocket?apikey=k"
         );
         assert!(Config::default()
             .realtime_url()

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::backoff::reconnect_delay_ms;
 use super::channel::{Channel, ChannelEvent, ChannelState, JoinConfig, Status};
-use super::protocol::{Frame, RefCounter, PHOENIX_TOPIC};
+use super::protocol::{Frame, RefCounter, Vsn, PHOENIX_TOPIC};
 use super::socket::{Socket, SocketEvent};
 
 const HEARTBEAT_MS: u32 = 25_000;
@@ -34,6 +34,10 @@ struct Entry {
 
 struct Inner {
     url: String,
+    /// v2 first; v1 after sockets repeatedly fail to open (a server without v2).
+    vsn: Vsn,
+    /// Sockets in a row that closed without ever opening.
+    failed_opens: u32,
     socket: Option<Socket>,
     open: bool,
     refs: RefCounter,
@@ -70,10 +74,12 @@ fn run(dispatch: Dispatch) {
 }
 
 impl RealtimeClient {
-    /// `url` is the full websocket URL (see `Config::realtime_url`).
+    /// `url` is the websocket URL without `vsn` (see `Config::realtime_url`).
     pub fn new(url: String, token: Option<String>) -> Self {
         RealtimeClient(Rc::new(RefCell::new(Inner {
             url,
+            vsn: Vsn::V2,
+            failed_opens: 0,
             socket: None,
             open: false,
             refs: RefCounter::default(),
@@ -266,7 +272,8 @@ fn connect(this: &Rc<RefCell<Inner>>) {
         return;
     }
     let weak = Rc::downgrade(this);
-    match Socket::connect(&inner.url, move |event| {
+    let endpoint = format!("{}&vsn={}", inner.url, inner.vsn.as_str());
+    match Socket::connect(&endpoint, move |event| {
         if let Some(this) = weak.upgrade() {
             on_socket_event(&this, event);
         }
@@ -312,7 +319,18 @@ fn on_socket_event(this: &Rc<RefCell<Inner>>, event: SocketEvent) {
                 on_frame(this, frame);
             }
         }
-        SocketEvent::Closed { .. } => on_closed(this),
+        SocketEvent::Closed { .. } => {
+            let mut inner = this.borrow_mut();
+            if !inner.open {
+                inner.failed_opens += 1;
+                if inner.failed_opens >= 3 && inner.vsn == Vsn::V2 {
+                    web_sys::console::warn_1(&"realtime: falling back to serializer 1.0.0".into());
+                    inner.vsn = Vsn::V1;
+                }
+            }
+            drop(inner);
+            on_closed(this);
+        }
     }
 }
 
@@ -320,6 +338,7 @@ fn on_open(this: &Rc<RefCell<Inner>>) {
     let topics: Vec<String> = {
         let mut inner = this.borrow_mut();
         inner.open = true;
+        inner.failed_opens = 0;
         inner.reconnect_tries = 0;
         inner.pending_heartbeat = None;
         let weak = Rc::downgrade(this);

@@ -10,6 +10,24 @@ pub const PHOENIX_TOPIC: &str = "phoenix";
 /// Kind byte of a server→client user broadcast (Supabase extension of Phoenix v2).
 const USER_BROADCAST: u8 = 4;
 
+/// The serializer a socket speaks (`vsn` query parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vsn {
+    /// JSON objects; the fallback for servers without v2.
+    V1,
+    /// JSON arrays plus binary user broadcasts; what current supabase-js uses.
+    V2,
+}
+
+impl Vsn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vsn::V1 => "1.0.0",
+            Vsn::V2 => "2.0.0",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
     pub join_ref: Option<String>,
