@@ -160,6 +160,30 @@ begin
 end;
 $$;
 
+-- For row triggers: broadcasts {record, old_record, operation, table, schema} on a topic.
+create function realtime.broadcast_changes(
+  topic_name text, event_name text, operation text, table_name text, table_schema text,
+  new record, old record, level text default 'ROW'
+) returns void language plpgsql as $$
+declare
+  row_data jsonb;
+begin
+  if level = 'STATEMENT' then
+    raise exception 'function can only be triggered for each row, not for each statement';
+  end if;
+  if operation not in ('INSERT', 'UPDATE', 'DELETE') then
+    raise exception 'Unexpected operation type: %', operation;
+  end if;
+  row_data := jsonb_build_object(
+    'old_record', old, 'record', new, 'operation', operation,
+    'table', table_name, 'schema', table_schema
+  );
+  perform realtime.send(row_data, event_name, topic_name);
+exception when others then
+  raise exception 'Failed to process the row: %', sqlerrm;
+end;
+$$;
+
 -- localbase's own delivery hook (hosted Realtime reads this table over replication):
 -- committed broadcast rows are announced to the server by id.
 create function realtime.localbase_announce() returns trigger language plpgsql as $$
