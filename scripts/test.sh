@@ -30,6 +30,15 @@ step "build the app (trunk, release) and localbase"
 trunk build --release --offline
 cargo build -p localbase --locked
 
+step "size budget: what every user downloads (wasm + JS glue, gzip -9)"
+BUDGET_BYTES=$((220 * 1024))
+download=$(( $(gzip -9c dist/*.wasm | wc -c) + $(gzip -9c dist/*.js | wc -c) ))
+echo "app download: $download bytes gzip (budget $BUDGET_BYTES)"
+if [ "$download" -gt "$BUDGET_BYTES" ]; then
+  echo "size budget exceeded: $download > $BUDGET_BYTES bytes" >&2
+  exit 1
+fi
+
 step "native tests: unit, localbase integration (real PostgreSQL), end-to-end (two browsers)"
 cargo test --workspace --locked
 
