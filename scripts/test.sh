@@ -39,8 +39,12 @@ if [ "$download" -gt "$BUDGET_BYTES" ]; then
   exit 1
 fi
 
-step "native tests: unit, localbase integration (real PostgreSQL), end-to-end (two browsers)"
-cargo test --workspace --locked
+step "native tests: unit and localbase integration (real PostgreSQL)"
+cargo test --workspace --locked --lib --bins --tests --exclude coach-chat
+cargo test -p coach-chat --locked --lib
+
+step "end-to-end tests: two browsers through the built app (one test at a time: 2 cores)"
+cargo test -p coach-chat --locked --test e2e_chat --test e2e_reliability -- --test-threads=1
 
 step "conformance: the official supabase-js against a fresh localbase"
 conformance/run.sh
