@@ -39,8 +39,11 @@ pub struct Settings {
     /// Channels one connection may join (hosted: 100, `ChannelRateLimitReached`).
     pub max_channels_per_client: usize,
     /// Messages one connection may send per second before its channels are shut down
-    /// (hosted free plan: 100).
+    /// (hosted free plan: 100). Joins are counted by `max_joins_per_second` instead.
     pub max_events_per_second: u32,
+    /// Channel joins one connection may send per second; one more is refused with
+    /// `ClientJoinRateLimitReached` and the socket is closed (hosted free plan: 100).
+    pub max_joins_per_second: u32,
     /// Largest broadcast payload in bytes (hosted default: 3000 KB).
     pub max_payload_bytes: usize,
     /// Test switch: client broadcasts are silently dropped, so clients must rely on the
@@ -58,6 +61,7 @@ impl Default for Settings {
             changes_poll_interval: Duration::from_millis(25),
             max_channels_per_client: 100,
             max_events_per_second: 100,
+            max_joins_per_second: 100,
             max_payload_bytes: 3_000_000,
             drop_client_broadcasts: false,
         }

@@ -33,10 +33,12 @@ fn join_error_reason(error: &TokenError) -> String {
 }
 
 impl Session {
-    async fn join_error(&self, frame: &Frame, reason: String) {
-        // Hosted Realtime delays every join error (CHANNEL_ERROR_BACKOFF_MS).
-        tokio::time::sleep(self.state.settings.channel_error_backoff).await;
-        self.send(frame.reply("error", json!({ "reason": reason })));
+    fn join_error(&self, frame: &Frame, reason: String) {
+        // Hosted Realtime delays every join error (CHANNEL_ERROR_BACKOFF_MS). The delay
+        // must not stall the connection: a client that sends many refused joins would
+        // otherwise get no heartbeat replies for minutes.
+        let reply = frame.reply("error", json!({ "reason": reason }));
+        self.send_later(reply, self.state.settings.channel_error_backoff, false);
     }
 
     pub(super) async fn join(&mut self, frame: Frame) {
@@ -44,20 +46,20 @@ impl Session {
             Some(sub_topic) if !sub_topic.is_empty() => sub_topic.to_string(),
             _ => {
                 let reason = "TopicNameRequired: You must provide a topic name";
-                return self.join_error(&frame, reason.into()).await;
+                return self.join_error(&frame, reason.into());
             }
         };
         let rejoin = self.channels.contains_key(&frame.topic);
         if !rejoin && self.channels.len() >= self.state.settings.max_channels_per_client {
             let reason = "ChannelRateLimitReached: Too many channels";
-            return self.join_error(&frame, reason.into()).await;
+            return self.join_error(&frame, reason.into());
         }
         let config = frame.payload.get("config").cloned().unwrap_or(Value::Null);
         let private = flag(config.get("private"));
         let claims = match token_of(&frame.payload) {
             Some(token) => match self.state.keys.verify(token, now()) {
                 Ok(claims) => claims,
-                Err(error) => return self.join_error(&frame, join_error_reason(&error)).await,
+                Err(error) => return self.join_error(&frame, join_error_reason(&error)),
             },
             None => self.connect_claims.clone(),
         };
@@ -69,12 +71,12 @@ impl Session {
                     let reason = format!(
                         "Unauthorized: You do not have permissions to read from this Channel topic: {sub_topic}"
                     );
-                    return self.join_error(&frame, reason).await;
+                    return self.join_error(&frame, reason);
                 }
                 Err(error) => {
                     tracing::error!(%error, "authorisation query failed");
                     let reason = "UnableToSetPolicies: Realtime was unable to connect to the project database";
-                    return self.join_error(&frame, reason.into()).await;
+                    return self.join_error(&frame, reason.into());
                 }
             }
         }

@@ -13,13 +13,24 @@ use super::binary::{UserBroadcast, UserPayload};
 use super::hub::TopicKey;
 use crate::AppState;
 
+/// First pause before reconnecting to PostgreSQL; it doubles up to 5 s while it fails.
+const FIRST_RETRY: Duration = Duration::from_millis(200);
+/// A connection that lasted this long was healthy: its loss restarts the backoff.
+const HEALTHY_AFTER: Duration = Duration::from_secs(10);
+
 pub async fn run(state: Arc<AppState>, database_url: String) {
-    let mut delay = Duration::from_millis(200);
+    let mut delay = FIRST_RETRY;
     loop {
+        let attempt = tokio::time::Instant::now();
         match listen(&state, &database_url).await {
             Ok(()) => return, // shutting down
             Err(error) => {
                 tracing::warn!(%error, "database broadcast listener lost; reconnecting");
+                // A connection that worked for a while starts the backoff afresh, so a
+                // later outage (a PostgreSQL restart) is retried within 200 ms again.
+                if attempt.elapsed() > HEALTHY_AFTER {
+                    delay = FIRST_RETRY;
+                }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }

@@ -33,6 +33,10 @@ use crate::AppState;
 
 /// Hosted Realtime's maximum incoming frame.
 const MAX_FRAME_BYTES: usize = 5_000_000;
+/// Bytes read from a socket at a time. tungstenite's default (128 KiB, allocated for every
+/// socket) was most of an idle connection's memory; Realtime frames are small, and a
+/// larger frame still arrives whole, in several reads.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -72,6 +76,7 @@ async fn upgrade(
         Err(error) => return refuse(StatusCode::UNAUTHORIZED, error.to_string()),
     };
     upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| session::run(socket, state, vsn, claims))

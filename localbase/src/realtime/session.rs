@@ -41,10 +41,30 @@ pub(super) struct Joined {
     pub presence: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Frames received in the current one-second window, for the messages-per-second limit.
+/// Frames received in the current one-second window, for a per-second limit.
 struct RateWindow {
     started: Instant,
     count: u32,
+}
+
+impl RateWindow {
+    fn new() -> Self {
+        RateWindow {
+            started: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// Counts one more frame; returns how many this second has seen so far.
+    fn count(&mut self) -> u32 {
+        let now = Instant::now();
+        if now.duration_since(self.started) >= Duration::from_secs(1) {
+            self.started = now;
+            self.count = 0;
+        }
+        self.count = self.count.saturating_add(1);
+        self.count
+    }
 }
 
 pub(super) struct Session {
@@ -55,7 +75,10 @@ pub(super) struct Session {
     pub connect_claims: Claims,
     pub outbox: mpsc::Sender<Message>,
     pub channels: HashMap<String, Joined>,
+    /// Messages (other than heartbeats and joins) this second.
     window: RateWindow,
+    /// Joins this second; hosted Realtime limits them separately from messages.
+    joins: RateWindow,
 }
 
 pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_claims: Claims) {
@@ -77,10 +100,8 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
         connect_claims,
         outbox,
         channels: HashMap::new(),
-        window: RateWindow {
-            started: Instant::now(),
-            count: 0,
-        },
+        window: RateWindow::new(),
+        joins: RateWindow::new(),
     };
     let mut shutdown = session.state.shutdown.subscribe();
     let mut token_check = tokio::time::interval(TOKEN_CHECK_INTERVAL);
@@ -96,15 +117,24 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
                 tracing::debug!(connection = id, "closing idle socket");
                 break;
             }
-            _ = shutdown.changed() => break,
+            _ = shutdown.changed() => {
+                // 1001 "going away": the client reconnects to the next server.
+                session.close(1001, "server shutting down");
+                break;
+            }
         };
         idle_deadline = Instant::now() + IDLE_TIMEOUT;
         match next {
             Some(Ok(Message::Text(text))) => {
                 // Malformed frames are ignored; the socket stays open.
                 if let Some(frame) = Frame::decode(text.as_str(), vsn) {
+                    let join = frame.event == "phx_join";
+                    if join && !session.admit_join() {
+                        session.refuse_join_and_disconnect(&frame);
+                        break;
+                    }
                     let heartbeat = frame.topic == "phoenix" && frame.event == "heartbeat";
-                    if heartbeat || session.admit() {
+                    if heartbeat || join || session.admit() {
                         session.handle(frame).await;
                     }
                 }
@@ -133,6 +163,41 @@ impl Session {
         }
     }
 
+    /// Sends `frame` after `delay` without holding up this connection: its other frames
+    /// (heartbeats, other joins) are answered meanwhile. Then closes the socket if asked.
+    pub fn send_later(&self, frame: Frame, delay: Duration, then_close: bool) {
+        let text = frame.encode(self.vsn);
+        let outbox = self.outbox.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            // Like `send`: dropped rather than waited for when the client is not reading.
+            let _ = outbox.try_send(Message::Text(text.into()));
+            if then_close {
+                let _ = outbox.try_send(close_message(1008, "too many joins"));
+            }
+        });
+    }
+
+    /// Queues a close frame; the writer sends it and then ends the connection.
+    fn close(&self, code: u16, reason: &str) {
+        let _ = self.outbox.try_send(close_message(code, reason));
+    }
+
+    /// Counts a join against the joins-per-second limit.
+    fn admit_join(&mut self) -> bool {
+        self.joins.count() <= self.state.settings.max_joins_per_second
+    }
+
+    /// One join too many this second: hosted Realtime answers
+    /// `ClientJoinRateLimitReached` and disconnects the socket; other connections are
+    /// unaffected.
+    fn refuse_join_and_disconnect(&self, frame: &Frame) {
+        tracing::info!(connection = self.id, "too many joins per second");
+        let reason = "ClientJoinRateLimitReached: Too many joins per second";
+        let reply = frame.reply("error", json!({ "reason": reason }));
+        self.send_later(reply, self.state.settings.channel_error_backoff, true);
+    }
+
     async fn handle(&mut self, frame: Frame) {
         match (frame.topic.as_str(), frame.event.as_str()) {
             ("phoenix", "heartbeat") => self.send(frame.reply("ok", json!({}))),
@@ -152,23 +217,16 @@ impl Session {
     /// channel of this connection down, as the hosted server does; other connections are
     /// unaffected.
     fn admit(&mut self) -> bool {
-        let now = Instant::now();
-        if now.duration_since(self.window.started) >= Duration::from_secs(1) {
-            self.window = RateWindow {
-                started: now,
-                count: 0,
-            };
-        }
-        self.window.count = self.window.count.saturating_add(1);
+        let count = self.window.count();
         let limit = self.state.settings.max_events_per_second;
-        if self.window.count == limit.saturating_add(1) {
+        if count == limit.saturating_add(1) {
             tracing::info!(connection = self.id, "too many messages per second");
             let topics: Vec<String> = self.channels.keys().cloned().collect();
             for topic in topics {
                 self.shut_down(&topic, "Too many messages per second");
             }
         }
-        self.window.count <= limit
+        count <= limit
     }
 
     fn close_expired_channels(&mut self) {
@@ -229,6 +287,13 @@ impl Session {
             self.forget(&joined);
         }
     }
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(axum::extract::ws::CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 /// A flag of the join config: JSON booleans or the strings "true"/"false".

@@ -71,8 +71,14 @@ impl TestServer {
         .await
     }
 
-    pub async fn start_with(mut settings: Settings) -> TestServer {
-        let admin = cluster_url();
+    pub async fn start_with(settings: Settings) -> TestServer {
+        TestServer::start_on(&cluster_url(), settings).await
+    }
+
+    /// A fresh, seeded database in the cluster at `admin` (its `postgres` database URL)
+    /// and a running server on it.
+    pub async fn start_on(admin: &str, mut settings: Settings) -> TestServer {
+        let admin = admin.to_string();
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
             .await
@@ -159,6 +165,23 @@ impl TestServer {
     }
 }
 
+/// Folder and port for a test that needs a PostgreSQL cluster of its own (one it may
+/// stop and start), next to the shared one and on a port derived from it.
+pub fn private_cluster_location(name: &str) -> (PathBuf, u16) {
+    let dir = workspace().join(format!("target/localbase-test-pg-{name}"));
+    (dir, test_db_port() + 600)
+}
+
+/// The test process's resident memory in KiB (`VmRSS` of /proc/self/status).
+pub fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS line")
+}
+
 /// A raw Phoenix client for tests, speaking v1 or v2 text frames.
 pub struct Socket {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -181,6 +204,11 @@ pub struct Received {
 impl Socket {
     pub async fn send_raw(&mut self, message: Message) {
         self.stream.send(message).await.unwrap();
+    }
+
+    /// Like `send_raw`, for frames the server may cut off half-way: false if it did.
+    pub async fn try_send_raw(&mut self, message: Message) -> bool {
+        self.stream.send(message).await.is_ok()
     }
 
     pub async fn push(
@@ -250,6 +278,40 @@ impl Socket {
                 .unwrap_or_else(|| panic!("no {event} on {topic} within {within:?}"));
             if frame.topic == topic && frame.event == event {
                 return frame;
+            }
+        }
+    }
+
+    /// Sends a heartbeat; true when its reply arrives within `within` (other frames are
+    /// skipped).
+    pub async fn heartbeat(&mut self, within: Duration) -> bool {
+        let reference = self.push(None, "phoenix", "heartbeat", json!({})).await;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(frame) if frame.topic == "phoenix" && frame.reference == json!(reference) => {
+                    return frame.payload["status"] == "ok";
+                }
+                Some(_) => {}
+                None => return false,
+            }
+        }
+    }
+
+    /// Reads until the server ends the connection: `Some(close code)` (0 without a close
+    /// frame) when it does within `within`, `None` when it is still open.
+    pub async fn closed(&mut self, within: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.stream.next()).await {
+                Err(_) => return None,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Some(frame.map_or(0, |f| u16::from(f.code)))
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(_)) | None) => return Some(0),
             }
         }
     }

@@ -1,0 +1,128 @@
+//! `realtime-bench`: starts localbase (release build) on a fresh database and prints
+//! Realtime figures: memory per idle connection, broadcast latency and delivered
+//! messages per second at several loads, and Postgres Changes latency. Load generator
+//! and server share the machine, so the figures are a floor, not a ceiling.
+
+mod broadcast;
+mod changes;
+mod memory;
+mod server;
+mod socket;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use broadcast::Load;
+use server::{Launch, Server};
+
+#[derive(Parser)]
+#[command(about)]
+struct Args {
+    /// localbase binary (a release build).
+    #[arg(
+        long,
+        env = "LOCALBASE_BIN",
+        default_value = "target/release/localbase"
+    )]
+    localbase_bin: PathBuf,
+    /// Scratch folder: the PostgreSQL cluster (deleted first) and localbase's log.
+    #[arg(long, default_value = "target/bench")]
+    work_dir: PathBuf,
+    #[arg(long, default_value = "supabase")]
+    supabase_dir: PathBuf,
+    #[arg(long, default_value_t = 54621)]
+    port: u16,
+    #[arg(long, default_value_t = 54622)]
+    db_port: u16,
+    /// Broadcast loads, `<connections>/<channel size>@<delivered per second>`.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "100/10@2000,100/10@10000,1000/10@20000,1000/10@40000"
+    )]
+    loads: Vec<Load>,
+    /// Measured seconds per load (after a one-second warm-up).
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Idle sockets opened for the memory figure.
+    #[arg(long, default_value_t = 1000)]
+    idle_connections: usize,
+    /// Inserts timed for Postgres Changes.
+    #[arg(long, default_value_t = 200)]
+    changes_samples: usize,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    if let Err(error) = run(args).await {
+        eprintln!("realtime-bench: {error}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    stats::now_micros(); // fixes the clock's epoch
+    let data_dir = args.work_dir.join("postgres");
+    let server = Server::start(&Launch {
+        binary: &args.localbase_bin,
+        data_dir: &data_dir,
+        supabase_dir: &args.supabase_dir,
+        port: args.port,
+        db_port: args.db_port,
+    })?;
+    println!(
+        "localbase {} (rss {} KiB at start)",
+        server.base,
+        server.resident_kib()
+    );
+
+    let memory = memory::run(&server, args.idle_connections).await?;
+    println!(
+        "\n## Memory per idle connection\n\n{} sockets: rss {} → {} KiB connected ({:.1} KiB each), {} KiB joined to a channel ({:.1} KiB each)",
+        memory.connections,
+        memory.before_kib,
+        memory.connected_kib,
+        memory.per_connection_kib(),
+        memory.joined_kib,
+        memory.per_joined_connection_kib(),
+    );
+
+    println!("\n## Broadcast (public channels, kind-3 pushes, self: false)\n");
+    println!("| connections | channels × members | target delivered/s | sent | delivered | lost | delivered/s | p50 | p95 | p99 | max |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let measure = Duration::from_secs(args.seconds);
+    for (n, load) in args.loads.iter().enumerate() {
+        let result = broadcast::run(&server, *load, measure, &format!("load{n}")).await?;
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+        println!(
+            "| {} | {} × {} | {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
+            load.connections,
+            load.connections / load.channel_size,
+            load.channel_size,
+            load.delivered_per_second,
+            result.sent,
+            result.delivered,
+            result.expected.saturating_sub(result.delivered),
+            result.delivered_per_second(),
+            ms(result.latency.p50),
+            ms(result.latency.p95),
+            ms(result.latency.p99),
+            ms(result.latency.max),
+        );
+        // Let the sockets of this load close before the next one starts.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    let changes = changes::run(&server, args.changes_samples, Duration::from_millis(20)).await?;
+    println!("\n## Postgres Changes (private channel, RLS, filter conversation_id=eq.…)\n");
+    println!(
+        "insert → change received ({} samples, {} lost): {}",
+        changes.change.count, changes.lost, changes.change
+    );
+    println!("insert → REST 201: {}", changes.insert);
+    Ok(())
+}
