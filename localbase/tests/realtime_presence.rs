@@ -133,3 +133,52 @@ async fn empty_keys_are_made_by_the_server_and_bad_tracks_refused() {
         "a generated UUID key: {keys:?}"
     );
 }
+
+#[tokio::test]
+async fn a_sixth_presence_call_within_thirty_seconds_shuts_the_channel_down() {
+    let server = TestServer::start().await;
+    let (trainer, trainer_id) = server.sign_in(TRAINER).await;
+    let sub_topic = format!("conversation:{CONVERSATION}");
+    let topic = format!("realtime:{sub_topic}");
+    let mut socket = server.socket("1.0.0").await;
+    assert_eq!(
+        socket
+            .join(&sub_topic, config(&trainer_id), Some(&trainer))
+            .await["status"],
+        "ok"
+    );
+    for n in 0..5 {
+        socket
+            .push(
+                Some("1"),
+                &topic,
+                "presence",
+                json!({"type": "presence", "event": "track", "payload": {"n": n}}),
+            )
+            .await;
+        let reply = socket.expect(&topic, "phx_reply", WAIT).await;
+        assert_eq!(
+            reply.payload["status"], "ok",
+            "call {n} is within the limit"
+        );
+    }
+    socket
+        .push(
+            Some("1"),
+            &topic,
+            "presence",
+            json!({"type": "presence", "event": "track", "payload": {"n": 5}}),
+        )
+        .await;
+    let system = socket.expect(&topic, "system", WAIT).await;
+    assert_eq!(system.payload["status"], "error");
+    assert_eq!(
+        system.payload["message"],
+        "Client presence rate limit exceeded"
+    );
+    socket.expect(&topic, "phx_close", WAIT).await;
+    assert!(
+        socket.heartbeat(WAIT).await,
+        "the socket itself stays usable"
+    );
+}

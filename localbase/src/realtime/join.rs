@@ -80,6 +80,21 @@ impl Session {
                 }
             }
         }
+        let replayed = match (super::replay::Replay::from_config(&config), private) {
+            (None, _) => Vec::new(),
+            (Some(_), false) => {
+                let reason = "UnableToReplayMessages: Replay is not allowed for public channels";
+                return self.join_error(&frame, reason.into());
+            }
+            (Some(replay), true) => match self.fetch_replay(&sub_topic, replay).await {
+                Ok(messages) => messages,
+                Err(error) => {
+                    tracing::error!(%error, "replay query failed");
+                    let reason = "UnableToReplayMessages: Realtime was unable to replay messages";
+                    return self.join_error(&frame, reason.into());
+                }
+            },
+        };
         // Joining a topic again replaces the earlier join, as Phoenix does.
         if let Some(previous) = self.channels.remove(&frame.topic) {
             self.forget(&previous);
@@ -133,6 +148,7 @@ impl Session {
             .unwrap_or_default();
         let entries: Vec<Value> = requested.iter().map(changes::reply_entry).collect();
         self.send(frame.reply("ok", json!({ "postgres_changes": entries })));
+        self.send_replay(&frame.topic, replayed);
         if !requested.is_empty() {
             self.subscribe_changes(&frame, &sub_topic, &requested, claims)
                 .await;

@@ -41,8 +41,8 @@ pub(super) struct Joined {
     pub presence: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Frames received in the current one-second window, for a per-second limit.
-struct RateWindow {
+/// Frames received in the current window, for a rate limit.
+pub(super) struct RateWindow {
     started: Instant,
     count: u32,
 }
@@ -57,8 +57,13 @@ impl RateWindow {
 
     /// Counts one more frame; returns how many this second has seen so far.
     fn count(&mut self) -> u32 {
+        self.count_within(Duration::from_secs(1))
+    }
+
+    /// Counts one more event; returns how many the current window of `length` has seen.
+    pub(super) fn count_within(&mut self, length: Duration) -> u32 {
         let now = Instant::now();
-        if now.duration_since(self.started) >= Duration::from_secs(1) {
+        if now.duration_since(self.started) >= length {
             self.started = now;
             self.count = 0;
         }
@@ -79,6 +84,8 @@ pub(super) struct Session {
     window: RateWindow,
     /// Joins this second; hosted Realtime limits them separately from messages.
     joins: RateWindow,
+    /// Presence calls (track/untrack) in the current 30 s window.
+    pub presence_calls: RateWindow,
 }
 
 pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_claims: Claims) {
@@ -102,6 +109,7 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
         channels: HashMap::new(),
         window: RateWindow::new(),
         joins: RateWindow::new(),
+        presence_calls: RateWindow::new(),
     };
     let mut shutdown = session.state.shutdown.subscribe();
     let mut token_check = tokio::time::interval(TOKEN_CHECK_INTERVAL);

@@ -2,14 +2,25 @@
 //! presence read and write policies; a track turns presence on for the channel.
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::frame::Frame;
 use super::session::Session;
 
+/// Presence calls one client may make per window (hosted: 5 per 30 s); one more shuts
+/// the channel down with "Client presence rate limit exceeded".
+const PRESENCE_CALLS_PER_WINDOW: u32 = 5;
+const PRESENCE_WINDOW: Duration = Duration::from_secs(30);
+
 impl Session {
     pub(super) async fn presence(&mut self, frame: Frame) {
+        if self.channels.contains_key(&frame.topic)
+            && self.presence_calls.count_within(PRESENCE_WINDOW) > PRESENCE_CALLS_PER_WINDOW
+        {
+            return self.shut_down(&frame.topic, "Client presence rate limit exceeded");
+        }
         let Some(joined) = self.channels.get(&frame.topic) else {
             return self.send(frame.reply("error", json!({ "reason": "unmatched topic" })));
         };
