@@ -282,3 +282,55 @@ async fn realtime_client_receives_its_conversations_database_changes() {
     );
     realtime.disconnect();
 }
+
+#[wasm_bindgen_test]
+async fn a_refused_token_asks_for_a_fresh_one_once_and_rejoins_with_it_instead_of_looping() {
+    let config = Config {
+        supabase_url: API.into(),
+        supabase_anon_key: LOCAL_ANON_KEY.into(),
+    };
+    let client = auth::sign_in(&config, "client@example.com", "demo-password")
+        .await
+        .expect("client signs in");
+    let realtime = RealtimeClient::new(config.realtime_url(), Some("not-a-jwt".into()));
+    let asked = Rc::new(std::cell::Cell::new(0));
+    let counter = asked.clone();
+    realtime.on_auth_error(move || counter.set(counter.get() + 1));
+    let (events, on_event) = recorder();
+    let _channel = realtime.channel(
+        &format!("conversation:{CONVERSATION}"),
+        JoinConfig {
+            private: true,
+            ..Default::default()
+        },
+        on_event,
+    );
+    let refused = eventually(Duration::from_secs(5), || {
+        has_status(&events, Status::is_auth_error)
+    })
+    .await;
+    assert!(refused, "the bad token is refused: {:?}", events.borrow());
+    sleep(1500).await;
+    let errors = events
+        .borrow()
+        .iter()
+        .filter(|e| matches!(e, ChannelEvent::Status(Status::ChannelError(_))))
+        .count();
+    assert_eq!(
+        errors,
+        1,
+        "no retry loop with the same token: {:?}",
+        events.borrow()
+    );
+    assert_eq!(asked.get(), 1, "the app was asked for a fresh token once");
+
+    realtime.set_auth(&client.access_token);
+    assert!(
+        eventually(Duration::from_secs(5), || has_status(&events, |s| *s
+            == Status::Subscribed))
+        .await,
+        "the fresh token rejoins: {:?}",
+        events.borrow()
+    );
+    realtime.disconnect();
+}

@@ -185,15 +185,35 @@ impl RealtimeClient {
 
     /// A new access token: used for every later join and sent to joined channels now.
     pub fn set_auth(&self, token: &str) {
-        let mut inner = self.0.borrow_mut();
-        inner.token = Some(token.to_string());
-        let Inner { refs, channels, .. } = &mut *inner;
-        let frames: Vec<Frame> = channels
-            .values()
-            .filter_map(|e| e.channel.access_token(refs, token))
-            .collect();
-        for frame in frames {
-            send(&inner, &frame);
+        let rejoin: Vec<String> = {
+            let mut inner = self.0.borrow_mut();
+            inner.token = Some(token.to_string());
+            let Inner { refs, channels, .. } = &mut *inner;
+            let frames: Vec<Frame> = channels
+                .values()
+                .filter_map(|e| e.channel.access_token(refs, token))
+                .collect();
+            for frame in frames {
+                send(&inner, &frame);
+            }
+            if !inner.open {
+                return; // the reconnect joins everything with this token
+            }
+            // Channels refused (or closed) for their old token are joined with the new one.
+            inner
+                .channels
+                .iter()
+                .filter(|(_, e)| {
+                    matches!(
+                        e.channel.state(),
+                        ChannelState::Errored | ChannelState::Closed
+                    )
+                })
+                .map(|(topic, _)| topic.clone())
+                .collect()
+        };
+        for topic in rejoin {
+            join(&self.0, &topic);
         }
     }
 
