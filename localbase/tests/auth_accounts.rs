@@ -88,12 +88,8 @@ async fn sign_up_returns_a_session_and_refuses_duplicates_weak_passwords_and_bad
         .post(format!("{}/auth/v1/signup", server.base))
         .header("apikey", &server.anon_key)
         .json(&json!({"email": "weak2@example.com", "password": "1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(legacy["code"], 422);
     assert_eq!(legacy["error_code"], "weak_password");
     assert_eq!(legacy["msg"], "Password should be at least 6 characters.");

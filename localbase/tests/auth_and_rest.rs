@@ -121,12 +121,8 @@ async fn a_client_of_another_conversation_can_neither_read_nor_write_it() {
             &format!("messages?conversation_id=eq.{CONVERSATION}"),
             &stranger,
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert!(read.is_empty(), "RLS hides the conversation: {read:?}");
     let insert = server
         .rest(Method::POST, "messages", &stranger)
@@ -156,12 +152,8 @@ async fn a_client_of_another_conversation_can_neither_read_nor_write_it() {
             &format!("messages?select=sender_id&conversation_id=eq.{CONVERSATION}"),
             &client,
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(own.len(), 3, "the participant sees the seeded history");
     assert!(own.iter().any(|m| m["sender_id"] == client_id.as_str()));
 }
@@ -217,12 +209,7 @@ async fn filters_order_limit_rpc_and_hostile_input() {
     let (trainer, _) = server.sign_in(TRAINER).await;
     let newest: Vec<Value> = server
         .rest(Method::GET, &format!("messages?select=body,created_at&conversation_id=eq.{CONVERSATION}&order=created_at.desc,id.desc&limit=2"), &trainer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json().await;
     assert_eq!(newest.len(), 2);
     assert!(newest[0]["created_at"].as_str() > newest[1]["created_at"].as_str());
     assert_eq!(
@@ -241,23 +228,15 @@ async fn filters_order_limit_rpc_and_hostile_input() {
             ),
             &trainer,
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(newer.len(), 1);
 
     let summaries: Vec<Value> = server
         .rest(Method::POST, "rpc/conversation_summaries", &trainer)
         .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(summaries.len(), 2);
     let with_ivan = summaries
         .iter()
@@ -271,12 +250,8 @@ async fn filters_order_limit_rpc_and_hostile_input() {
     let (client, _) = server.sign_in(CLIENT).await;
     let for_ivan: Vec<Value> = server
         .rest(Method::POST, "rpc/conversation_summaries", &client)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(for_ivan.len(), 1, "Ivan sees only his own conversation");
     assert_eq!(
         for_ivan[0]["unread_count"], 1,
@@ -304,11 +279,7 @@ async fn filters_order_limit_rpc_and_hostile_input() {
     }
     let still_there: Vec<Value> = server
         .rest(Method::GET, "messages?select=id", &trainer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(still_there.len(), 5, "nothing was injected");
 }

@@ -20,12 +20,8 @@ const HOSTILE_VALUES: [&str; 4] = [
 async fn assert_intact(server: &TestServer, token: &str) {
     let rows: Vec<Value> = server
         .rest(Method::GET, "messages?select=id", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(rows.len(), 5, "nothing was injected or deleted");
 }
 
@@ -175,12 +171,8 @@ async fn a_single_object_patch_that_hits_several_rows_changes_nothing() {
     assert_eq!(response.status(), StatusCode::NOT_ACCEPTABLE);
     let unread: Vec<Value> = server
         .rest(Method::GET, "messages?select=id&read_at=is.null", &trainer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(unread.len(), 2, "the transaction was rolled back");
 }
 
@@ -239,12 +231,8 @@ async fn upsert_columns_and_missing_default_refuse_hostile_names() {
     let (trainer, _) = server.sign_in(TRAINER).await;
     let rows: Vec<Value> = server
         .rest(Method::GET, "messages?select=id", &trainer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(rows.len(), 6, "five seeded plus the one upserted row");
 }
 
@@ -258,12 +246,8 @@ async fn rpc_by_get_binds_arguments_and_runs_read_only() {
             &format!("rpc/conversation_summaries?select=other_name&other_id=eq.{CLIENT_ID}"),
             &trainer,
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(summaries, vec![json!({"other_name": "Иван Георгиев"})]);
 
     for value in HOSTILE_VALUES {

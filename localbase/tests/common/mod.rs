@@ -408,3 +408,15 @@ fn decode_user_broadcast(bytes: &[u8]) -> Option<Received> {
         binary: true,
     })
 }
+
+/// `request.send_json().await`: sends and reads a JSON body, failing the test otherwise.
+pub(crate) trait SendJson {
+    async fn send_json<T: serde::de::DeserializeOwned>(self) -> T;
+}
+
+impl SendJson for reqwest::RequestBuilder {
+    async fn send_json<T: serde::de::DeserializeOwned>(self) -> T {
+        let response = self.send().await.expect("request sent");
+        response.json().await.expect("a JSON body")
+    }
+}
