@@ -22,7 +22,7 @@ impl Cluster {
     /// Initialises the cluster if `data_dir` holds none, starts it unless it already runs,
     /// and reports whether it was initialised just now (so the caller seeds it once).
     pub fn ensure_running(data_dir: &Path, port: u16) -> Result<(Cluster, bool)> {
-        let data_dir = absolute(data_dir)?;
+        let data_dir = reachable_by_postgres(absolute(data_dir)?);
         let cluster = Cluster { data_dir, port };
         let fresh = !cluster.data_dir.join("PG_VERSION").exists();
         if fresh {
@@ -36,14 +36,11 @@ impl Cluster {
 
     /// Stops the cluster in `data_dir` if one runs there.
     pub fn stop_dir(data_dir: &Path) -> Result<()> {
+        let data_dir = reachable_by_postgres(absolute(data_dir)?);
         if !data_dir.join("PG_VERSION").exists() {
             return Ok(());
         }
-        Cluster {
-            data_dir: absolute(data_dir)?,
-            port: 0,
-        }
-        .stop()
+        Cluster { data_dir, port: 0 }.stop()
     }
 
     /// Connection string for a database of this cluster, as the superuser.
@@ -138,6 +135,42 @@ impl Cluster {
             Command::new(path)
         }
     }
+}
+
+/// As root, the cluster's files belong to `postgres`, which must be able to reach them:
+/// a checkout under a private home (`/root` is 0700) cannot host them, so the cluster
+/// moves to a folder of the same name under `/var/tmp/localbase`.
+fn reachable_by_postgres(data_dir: PathBuf) -> PathBuf {
+    if !is_root() {
+        return data_dir;
+    }
+    let mut nearest = data_dir.as_path();
+    while !nearest.exists() {
+        match nearest.parent() {
+            Some(parent) => nearest = parent,
+            None => return data_dir,
+        }
+    }
+    let reachable = Command::new("runuser")
+        .args(["-u", RUN_AS, "--", "test", "-x"])
+        .arg(nearest)
+        .status()
+        .is_ok_and(|status| status.success());
+    if reachable {
+        return data_dir;
+    }
+    let name: String = data_dir
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let moved = Path::new("/var/tmp/localbase").join(name);
+    tracing::warn!(
+        from = %data_dir.display(),
+        to = %moved.display(),
+        "the postgres user cannot reach the data folder; using another"
+    );
+    moved
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {
