@@ -58,14 +58,6 @@ async fn post_message(server: &TestServer, token: &str, conversation: &str, body
     response.json::<Value>().await.unwrap()[0].clone()
 }
 
-async fn admin(server: &TestServer) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(&server.database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-}
-
 #[tokio::test]
 async fn a_participant_receives_inserts_and_updates_and_a_stranger_nothing() {
     let server = TestServer::start().await;
@@ -206,7 +198,7 @@ async fn changes_arrive_in_commit_order_and_deletes_carry_only_the_key() {
         &trainer,
     )
     .await;
-    let database = admin(&server).await;
+    let database = server.admin().await;
     let insert = "insert into public.messages (conversation_id, sender_id, body) values ($1::text::uuid, $2::text::uuid, $3)";
     for n in 0..20 {
         database

@@ -11,10 +11,7 @@ use common::*;
 async fn a_row_trigger_broadcasts_its_changes_with_broadcast_changes() {
     let server = TestServer::start().await;
     let (client, client_id) = server.sign_in(CLIENT).await;
-    let (admin, connection) = tokio_postgres::connect(&server.database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let admin = server.admin().await;
     // A trigger that tells the client (on their inbox topic) about changes of their profile.
     admin
         .batch_execute(

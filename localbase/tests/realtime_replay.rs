@@ -12,10 +12,7 @@ use serde_json::json;
 async fn a_private_join_replays_recent_broadcasts_and_a_public_one_is_refused() {
     let server = TestServer::start().await;
     let (client, client_id) = server.sign_in(CLIENT).await;
-    let (admin, connection) = tokio_postgres::connect(&server.database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let admin = server.admin().await;
     let topic = format!("user:{client_id}");
     for n in 1..=3 {
         admin

@@ -118,6 +118,16 @@ impl TestServer {
         }
     }
 
+    /// A superuser connection to this test's database (RLS does not apply).
+    pub async fn admin(&self) -> tokio_postgres::Client {
+        let (client, connection) =
+            tokio_postgres::connect(&self.database_url, tokio_postgres::NoTls)
+                .await
+                .expect("superuser connection");
+        tokio::spawn(connection);
+        client
+    }
+
     /// Signs in and returns (access token, user id).
     pub async fn sign_in(&self, email: &str) -> (String, String) {
         let response = self
