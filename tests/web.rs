@@ -26,6 +26,21 @@ const API: &str = match option_env!("COACH_CHAT_TEST_API") {
 };
 const CONVERSATION: &str = "c1000000-0000-4000-8000-000000000001";
 
+/// The localbase the tests run against.
+fn local_config() -> Config {
+    Config {
+        supabase_url: API.into(),
+        supabase_anon_key: LOCAL_ANON_KEY.into(),
+    }
+}
+
+/// Signs a demo account in (password `demo-password`).
+async fn demo_session(config: &Config, email: &str) -> auth::Session {
+    auth::sign_in(config, email, "demo-password")
+        .await
+        .unwrap_or_else(|error| panic!("{email} signs in: {error}"))
+}
+
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
@@ -133,19 +148,10 @@ fn has_body(events: &Events, body: &str) -> bool {
 
 #[wasm_bindgen_test]
 async fn realtime_client_joins_private_channel_sends_and_receives() {
-    let config = Config {
-        supabase_url: API.into(),
-        supabase_anon_key: LOCAL_ANON_KEY.into(),
-    };
-    let trainer = auth::sign_in(&config, "trainer@example.com", "demo-password")
-        .await
-        .expect("trainer signs in");
-    let client = auth::sign_in(&config, "client@example.com", "demo-password")
-        .await
-        .expect("client signs in");
-    let stranger = auth::sign_in(&config, "client2@example.com", "demo-password")
-        .await
-        .expect("client2 signs in");
+    let config = local_config();
+    let trainer = demo_session(&config, "trainer@example.com").await;
+    let client = demo_session(&config, "client@example.com").await;
+    let stranger = demo_session(&config, "client2@example.com").await;
     assert_eq!(
         auth::sign_in(&config, "client@example.com", "wrong")
             .await
@@ -223,16 +229,9 @@ async fn realtime_client_receives_its_conversations_database_changes() {
     use coach_chat::chat::model::MessageRow;
     use coach_chat::realtime::ChangesFilter;
 
-    let config = Config {
-        supabase_url: API.into(),
-        supabase_anon_key: LOCAL_ANON_KEY.into(),
-    };
-    let client = auth::sign_in(&config, "client@example.com", "demo-password")
-        .await
-        .expect("client signs in");
-    let trainer = auth::sign_in(&config, "trainer@example.com", "demo-password")
-        .await
-        .expect("trainer signs in");
+    let config = local_config();
+    let client = demo_session(&config, "client@example.com").await;
+    let trainer = demo_session(&config, "trainer@example.com").await;
     let changes = vec![ChangesFilter {
         event: "INSERT".into(),
         schema: "public".into(),
@@ -285,13 +284,8 @@ async fn realtime_client_receives_its_conversations_database_changes() {
 
 #[wasm_bindgen_test]
 async fn a_refused_token_asks_for_a_fresh_one_once_and_rejoins_with_it_instead_of_looping() {
-    let config = Config {
-        supabase_url: API.into(),
-        supabase_anon_key: LOCAL_ANON_KEY.into(),
-    };
-    let client = auth::sign_in(&config, "client@example.com", "demo-password")
-        .await
-        .expect("client signs in");
+    let config = local_config();
+    let client = demo_session(&config, "client@example.com").await;
     let realtime = RealtimeClient::new(config.realtime_url(), Some("not-a-jwt".into()));
     let asked = Rc::new(std::cell::Cell::new(0));
     let counter = asked.clone();
