@@ -78,6 +78,8 @@ pub struct AppState {
     /// Who is present on which topic.
     pub presence: realtime::PresenceRegistry,
     catalog: RwLock<Arc<Catalog>>,
+    /// When the catalogue was last read because a name was missing.
+    last_miss_reload: std::sync::Mutex<Option<std::time::Instant>>,
     connections: AtomicU64,
     /// Flips to true once; sessions and background tasks end when they see it.
     pub shutdown: watch::Sender<bool>,
@@ -93,6 +95,7 @@ impl AppState {
             changes: realtime::ChangeRegistry::default(),
             presence: realtime::PresenceRegistry::default(),
             catalog: RwLock::new(Arc::new(Catalog::default())),
+            last_miss_reload: std::sync::Mutex::new(None),
             connections: AtomicU64::new(0),
             shutdown: watch::channel(false).0,
         })
@@ -114,13 +117,32 @@ impl AppState {
         Ok(fresh)
     }
 
-    /// The catalogue, reloaded once if it does not know `table`.
+    /// The catalogue, reloaded if it does not know `table` (see `reload_on_miss`).
     pub async fn catalog_with(&self, table: &str) -> Result<Arc<Catalog>, RestError> {
         let catalog = self.catalog().await;
         if catalog.tables.contains_key(table) {
             return Ok(catalog);
         }
-        self.reload_catalog().await
+        self.reload_on_miss().await
+    }
+
+    /// A name was not found: the schema may have changed since it was read. Reads it again,
+    /// at most once a second, so requests for unknown names cannot make every request
+    /// query the catalogue.
+    pub async fn reload_on_miss(&self) -> Result<Arc<Catalog>, RestError> {
+        let due = {
+            let mut last = self.last_miss_reload.lock().expect("catalogue reload lock");
+            let due = last.is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if due {
+            self.reload_catalog().await
+        } else {
+            Ok(self.catalog().await)
+        }
     }
 
     pub fn begin_shutdown(&self) {

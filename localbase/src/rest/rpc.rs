@@ -99,7 +99,7 @@ pub async fn call_get(
 async fn function(state: &AppState, name: &str) -> Result<Function, RestError> {
     let mut catalog = state.catalog().await;
     if !catalog.functions.contains_key(name) {
-        catalog = state.reload_catalog().await?;
+        catalog = state.reload_on_miss().await?;
     }
     catalog
         .functions
