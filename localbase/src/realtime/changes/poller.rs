@@ -105,13 +105,15 @@ async fn poll_with(state: &Arc<AppState>, client: &Client, first: bool) -> Resul
 }
 
 /// Some PostgreSQL builds accept only listed output plugins (`output_plugin_libraries`);
-/// add wal2json for this session where that setting exists.
+/// add wal2json for this session where that setting exists. Stock PostgreSQL has no such
+/// setting: the value is read from `pg_settings` (no row there, nothing done), never with
+/// `current_setting(name)`, which fails for an unknown name — and the planner evaluates a
+/// row-independent call before any filter could skip it.
 async fn allow_wal2json(client: &Client) -> Result<()> {
     client
         .execute(
-            "select set_config('output_plugin_libraries', current_setting('output_plugin_libraries') || ', wal2json', false) \
-             from pg_settings where name = 'output_plugin_libraries' \
-             and current_setting('output_plugin_libraries') !~ 'wal2json'",
+            "select set_config(name, concat_ws(', ', nullif(setting, ''), 'wal2json'), false) \
+             from pg_settings where name = 'output_plugin_libraries' and setting !~ 'wal2json'",
             &[],
         )
         .await?;
