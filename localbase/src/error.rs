@@ -9,7 +9,7 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("postgres cluster: {0}")]
     Cluster(String),
-    #[error("database: {0}")]
+    #[error("database: {}", database_message(.0))]
     Database(#[from] tokio_postgres::Error),
     #[error("database pool: {0}")]
     Pool(String),
@@ -18,6 +18,18 @@ pub enum Error {
         name: String,
         source: tokio_postgres::Error,
     },
+}
+
+/// PostgreSQL's own words (`tokio_postgres` shows only "db error" for a server error),
+/// or the client library's for a connection problem.
+pub fn database_message(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => match std::error::Error::source(error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
+    }
 }
 
 impl From<deadpool_postgres::PoolError> for Error {

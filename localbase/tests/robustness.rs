@@ -361,6 +361,44 @@ async fn shutdown_closes_every_socket() {
     }
 }
 
+#[tokio::test]
+async fn shutdown_ends_the_database_readers_even_while_postgresql_never_answers() {
+    let server = TestServer::start().await;
+    // A "PostgreSQL" that accepts connections and never says a word, and one that refuses.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!(
+        "postgres://postgres@{}/postgres?connect_timeout=0",
+        silent.local_addr().unwrap()
+    );
+    let held = tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            kept.push(stream);
+        }
+    });
+    let refused_url = "postgres://postgres@127.0.0.1:1/postgres".to_string();
+    let mut readers = Vec::new();
+    for url in [silent_url, refused_url] {
+        readers.push(tokio::spawn(localbase::realtime::run_changes_poller(
+            server.state.clone(),
+            url.clone(),
+        )));
+        readers.push(tokio::spawn(localbase::realtime::run_database_listener(
+            server.state.clone(),
+            url,
+        )));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await; // retrying by now
+    server.state.begin_shutdown();
+    for reader in readers {
+        tokio::time::timeout(Duration::from_secs(3), reader)
+            .await
+            .expect("a database reader ends within seconds of shutdown")
+            .unwrap();
+    }
+    held.abort();
+}
+
 /// The private cluster of the restart test, stopped however the test ends.
 struct OwnCluster(Cluster);
 

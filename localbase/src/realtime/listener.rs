@@ -3,7 +3,6 @@
 //! publishes it on its topic. Reconnects on its own when PostgreSQL goes away.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -13,32 +12,14 @@ use super::binary::{UserBroadcast, UserPayload};
 use super::hub::TopicKey;
 use crate::AppState;
 
-/// First pause before reconnecting to PostgreSQL; it doubles up to 5 s while it fails.
-const FIRST_RETRY: Duration = Duration::from_millis(200);
-/// A connection that lasted this long was healthy: its loss restarts the backoff.
-const HEALTHY_AFTER: Duration = Duration::from_secs(10);
-
 pub async fn run(state: Arc<AppState>, database_url: String) {
-    let mut delay = FIRST_RETRY;
-    loop {
-        let attempt = tokio::time::Instant::now();
-        match listen(&state, &database_url).await {
-            Ok(()) => return, // shutting down
-            Err(error) => {
-                tracing::warn!(%error, "database broadcast listener lost; reconnecting");
-                // A connection that worked for a while starts the backoff afresh, so a
-                // later outage (a PostgreSQL restart) is retried within 200 ms again.
-                if attempt.elapsed() > HEALTHY_AFTER {
-                    delay = FIRST_RETRY;
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
+    super::reconnect::run_until_shutdown(&state, "database broadcast listener", |_| {
+        listen(&state, &database_url)
+    })
+    .await;
 }
 
-async fn listen(state: &Arc<AppState>, database_url: &str) -> Result<(), tokio_postgres::Error> {
+async fn listen(state: &Arc<AppState>, database_url: &str) -> Result<(), crate::error::Error> {
     let (client, mut connection) = tokio_postgres::connect(database_url, NoTls).await?;
     let (notify_tx, mut notifications) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
@@ -66,8 +47,8 @@ async fn listen(state: &Arc<AppState>, database_url: &str) -> Result<(), tokio_p
         let Some(id) = id else {
             // The connection ended: surface its error so the caller reconnects.
             return match driver.await {
-                Ok(Err(error)) => Err(error),
-                _ => client.batch_execute("select 1").await,
+                Ok(Err(error)) => Err(error.into()),
+                _ => Ok(client.batch_execute("select 1").await?),
             };
         };
         let Ok(id) = id.parse::<uuid::Uuid>() else {

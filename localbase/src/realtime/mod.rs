@@ -10,6 +10,7 @@ mod inspect;
 mod join;
 mod listener;
 mod presence;
+mod reconnect;
 mod replay;
 mod session;
 mod track;

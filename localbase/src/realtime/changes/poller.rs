@@ -5,8 +5,6 @@
 //! when a poll returned rows.
 
 use std::sync::Arc;
-use std::time::Duration;
-
 use tokio_postgres::{Client, NoTls};
 
 use super::sql::PUBLICATION;
@@ -17,31 +15,11 @@ use crate::AppState;
 /// Changes read per poll; a transaction is never split, so a poll may return more.
 const MAX_CHANGES_PER_POLL: i32 = 1000;
 
-/// First pause before reconnecting to PostgreSQL; it doubles up to 5 s while it fails.
-const FIRST_RETRY: Duration = Duration::from_millis(200);
-/// A connection that lasted this long was healthy: its loss restarts the backoff.
-const HEALTHY_AFTER: Duration = Duration::from_secs(10);
-
 pub async fn run(state: Arc<AppState>, database_url: String) {
-    let mut delay = FIRST_RETRY;
-    let mut first = true;
-    loop {
-        let attempt = tokio::time::Instant::now();
-        match poll(&state, &database_url, first).await {
-            Ok(()) => return, // shutting down
-            Err(error) => {
-                tracing::warn!(%error, "postgres changes poller failed; reconnecting");
-                first = false;
-                // A connection that worked for a while starts the backoff afresh, so a
-                // later outage (a PostgreSQL restart) is retried within 200 ms again.
-                if attempt.elapsed() > HEALTHY_AFTER {
-                    delay = FIRST_RETRY;
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
+    super::super::reconnect::run_until_shutdown(&state, "postgres changes poller", |first| {
+        poll(&state, &database_url, first)
+    })
+    .await;
 }
 
 async fn poll(state: &Arc<AppState>, database_url: &str, first: bool) -> Result<()> {
