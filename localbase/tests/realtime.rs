@@ -237,3 +237,35 @@ async fn malformed_frames_are_survived_and_leave_stops_delivery() {
         "no delivery after leaving: {late:?}"
     );
 }
+
+#[tokio::test]
+async fn a_leave_for_a_replaced_join_leaves_the_current_join_alone() {
+    let server = TestServer::start().await;
+    let mut socket = server.socket("2.0.0").await;
+    let topic = "realtime:room";
+    let key = localbase::realtime::TopicKey {
+        private: false,
+        topic: topic.into(),
+    };
+    let config = json!({"config": {"broadcast": {"self": false}, "private": false}});
+    for join_ref in ["j1", "j2"] {
+        socket
+            .push(Some(join_ref), topic, "phx_join", config.clone())
+            .await;
+        socket.expect(topic, "phx_reply", SECOND).await;
+    }
+    assert_eq!(server.state.hub.subscriber_count(&key), 1, "j2 replaced j1");
+
+    // A client that timed out on j1 leaves it late, as Phoenix clients do.
+    socket.push(Some("j1"), topic, "phx_leave", json!({})).await;
+    socket.expect(topic, "phx_reply", SECOND).await;
+    assert_eq!(
+        server.state.hub.subscriber_count(&key),
+        1,
+        "the stale leave did not end j2"
+    );
+
+    socket.push(Some("j2"), topic, "phx_leave", json!({})).await;
+    socket.expect(topic, "phx_close", SECOND).await;
+    assert_eq!(server.state.hub.subscriber_count(&key), 0);
+}

@@ -298,20 +298,45 @@ impl Channel {
         })
     }
 
-    /// `phx_leave` when the server knows the channel; the channel is closed either way.
+    /// `phx_leave` for the current join, when the server may know it (joined, joining, or
+    /// errored after a join was sent: a late reply may have joined it after all).
+    pub fn leave_push(&self, refs: &mut RefCounter) -> Option<Frame> {
+        let join_ref = self.join_ref.clone()?;
+        Some(Frame::new(
+            Some(join_ref),
+            Some(refs.make_ref()),
+            &self.topic,
+            "phx_leave",
+            json!({}),
+        ))
+    }
+
+    /// Leaves: the channel is closed, and the `phx_leave` to send is returned.
     pub fn leave(&mut self, refs: &mut RefCounter) -> Option<Frame> {
-        let frame = matches!(self.state, ChannelState::Joined | ChannelState::Joining).then(|| {
+        let frame = self.leave_push(refs);
+        self.state = ChannelState::Closed;
+        self.join_ref = None;
+        self.buffer.clear();
+        frame
+    }
+
+    /// A successful reply to an *older* join of this topic (one that timed out and was
+    /// replaced): the server holds that subscription, so it is left at once.
+    pub fn stale_join_accepted(&self, frame: &Frame, refs: &mut RefCounter) -> Option<Frame> {
+        let stale = frame.event == "phx_reply"
+            && frame.join_ref.is_some()
+            && frame.reference == frame.join_ref
+            && frame.join_ref != self.join_ref
+            && frame.payload["status"] == "ok";
+        stale.then(|| {
             Frame::new(
-                self.join_ref.clone(),
+                frame.join_ref.clone(),
                 Some(refs.make_ref()),
                 &self.topic,
                 "phx_leave",
                 json!({}),
             )
-        });
-        self.state = ChannelState::Closed;
-        self.buffer.clear();
-        frame
+        })
     }
 }
 
@@ -488,14 +513,54 @@ mod tests {
                 "connection lost".into()
             ))]
         );
-        assert!(
-            channel.leave(&mut refs).is_none(),
-            "nothing to tell a server we lost"
-        );
-        let (mut channel, mut refs) = joined();
-        let leave = channel.leave(&mut refs).unwrap();
+        let (mut channel, mut refs2) = joined();
+        let leave = channel.leave(&mut refs2).unwrap();
         assert_eq!(leave.event, "phx_leave");
         assert_eq!(channel.state(), ChannelState::Closed);
+        assert!(
+            channel.leave(&mut refs).is_none(),
+            "a closed channel has nothing to leave"
+        );
+    }
+
+    #[test]
+    fn an_errored_or_timed_out_join_is_still_left_on_the_server() {
+        let mut refs = RefCounter::default();
+        let mut channel = Channel::new("c", JoinConfig::default());
+        let join = channel.join(&mut refs, None);
+        channel.join_timed_out(join.join_ref.as_deref().unwrap());
+        assert_eq!(channel.state(), ChannelState::Errored);
+        let leave = channel
+            .leave(&mut refs)
+            .expect("the late join may have succeeded");
+        assert_eq!(leave.join_ref, join.join_ref);
+    }
+
+    #[test]
+    fn a_late_ok_for_a_replaced_join_is_left() {
+        let mut refs = RefCounter::default();
+        let mut channel = Channel::new("c", JoinConfig::default());
+        let first = channel.join(&mut refs, None);
+        let second = channel.join(&mut refs, None);
+        let late = Frame::new(
+            first.join_ref.clone(),
+            first.join_ref.clone(),
+            "realtime:c",
+            "phx_reply",
+            json!({"status": "ok", "response": {}}),
+        );
+        assert!(channel.handle(&late).is_empty());
+        let leave = channel.stale_join_accepted(&late, &mut refs).unwrap();
+        assert_eq!(leave.event, "phx_leave");
+        assert_eq!(leave.join_ref, first.join_ref);
+        let current = Frame::new(
+            second.join_ref.clone(),
+            second.join_ref.clone(),
+            "realtime:c",
+            "phx_reply",
+            json!({"status": "ok", "response": {}}),
+        );
+        assert!(channel.stale_join_accepted(&current, &mut refs).is_none());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Supabase Realtime frames as the browser client sees them: v2 JSON-array text frames
-//! (what we send) and, when receiving, text frames plus kind-4 binary user broadcasts.
+//! Supabase Realtime frames as the browser client sees them: text frames of either
+//! serializer (v2 JSON arrays, v1 JSON objects) and kind-4 binary user broadcasts.
 //! Pure code: no browser types.
 
 use serde_json::{json, Value};
@@ -64,25 +64,37 @@ impl Frame {
         }
     }
 
-    /// `[join_ref, ref, topic, event, payload]`
-    pub fn encode(&self) -> String {
-        json!([
-            self.join_ref,
-            self.reference,
-            self.topic,
-            self.event,
-            self.payload
-        ])
+    /// The text frame in `vsn`'s form: v2 `[join_ref, ref, topic, event, payload]`, v1
+    /// a JSON object with the same fields.
+    pub fn encode(&self, vsn: Vsn) -> String {
+        match vsn {
+            Vsn::V2 => json!([
+                self.join_ref,
+                self.reference,
+                self.topic,
+                self.event,
+                self.payload
+            ]),
+            Vsn::V1 => json!({
+                "join_ref": self.join_ref,
+                "ref": self.reference,
+                "topic": self.topic,
+                "event": self.event,
+                "payload": self.payload,
+            }),
+        }
         .to_string()
     }
 
+    /// A text frame of either serializer (v2 array or v1 object).
     pub fn decode_text(text: &str) -> Result<Frame, ProtocolError> {
         let value: Value = serde_json::from_str(text).map_err(|_| ProtocolError::NotJson)?;
-        let Value::Array(items) = value else {
-            return Err(ProtocolError::BadShape);
+        let [join_ref, reference, topic, event, payload]: [Value; 5] = match value {
+            Value::Array(items) => items.try_into().map_err(|_| ProtocolError::BadShape)?,
+            Value::Object(mut fields) => ["join_ref", "ref", "topic", "event", "payload"]
+                .map(|name| fields.remove(name).unwrap_or(Value::Null)),
+            _ => return Err(ProtocolError::BadShape),
         };
-        let [join_ref, reference, topic, event, payload]: [Value; 5] =
-            items.try_into().map_err(|_| ProtocolError::BadShape)?;
         let text_or_null = |value: Value| match value {
             Value::Null => Ok(None),
             Value::String(s) => Ok(Some(s)),
@@ -162,10 +174,22 @@ mod tests {
             json!({"a": 1}),
         );
         assert_eq!(
-            frame.encode(),
+            frame.encode(Vsn::V2),
             r#"["1","2","realtime:room","phx_join",{"a":1}]"#
         );
-        assert_eq!(Frame::decode_text(&frame.encode()).unwrap(), frame);
+        assert_eq!(Frame::decode_text(&frame.encode(Vsn::V2)).unwrap(), frame);
+    }
+
+    #[test]
+    fn v1_frames_are_json_objects_both_ways() {
+        let frame = Frame::new(None, Some("7".into()), "phoenix", "heartbeat", json!({}));
+        let text = frame.encode(Vsn::V1);
+        let object: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            object,
+            json!({"join_ref": null, "ref": "7", "topic": "phoenix", "event": "heartbeat", "payload": {}})
+        );
+        assert_eq!(Frame::decode_text(&text).unwrap(), frame);
     }
 
     #[test]
@@ -187,8 +211,10 @@ mod tests {
         );
         assert_eq!(
             Frame::decode_text(r#"{"topic":"t"}"#),
-            Err(ProtocolError::BadShape)
+            Err(ProtocolError::BadShape),
+            "a v1 object needs an event"
         );
+        assert_eq!(Frame::decode_text("42"), Err(ProtocolError::BadShape));
     }
 
     fn kind4(topic: &str, event: &str, meta: &str, body: &str) -> Vec<u8> {

@@ -268,6 +268,15 @@ impl Session {
 
     fn leave(&mut self, frame: Frame) {
         self.send(frame.reply("ok", json!({})));
+        // As Phoenix: a leave for an older join of the topic (the client raced a rejoin)
+        // is answered and ignored; v1 clients may send no join_ref at all.
+        let current = self
+            .channels
+            .get(&frame.topic)
+            .is_some_and(|joined| frame.join_ref.is_none() || frame.join_ref == joined.join_ref);
+        if !current {
+            return;
+        }
         if let Some(joined) = self.channels.remove(&frame.topic) {
             self.forget(&joined);
             self.send(Frame::push(
