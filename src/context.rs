@@ -1,9 +1,10 @@
-//! What every component can reach: configuration, language, the signed-in session and
-//! the app's one realtime connection.
+//! What every component can reach: configuration, language, the signed-in session, the
+//! server's clock, the page's visibility, and the app's one realtime connection.
 
 use leptos::prelude::*;
 
-use crate::api::auth::Session;
+use crate::api::auth::{Session, User};
+use crate::clock::ServerClock;
 use crate::config::Config;
 use crate::i18n::{Lang, Text};
 use crate::realtime::RealtimeClient;
@@ -13,6 +14,14 @@ pub struct AppContext {
     pub config: StoredValue<Config>,
     pub lang: RwSignal<Lang>,
     pub session: RwSignal<Option<Session>>,
+    /// Whose session ended without them signing out (a refused refresh): the sign-in
+    /// form asks them back, and their unsent messages wait for them.
+    pub ended: RwSignal<Option<User>>,
+    pub clock: RwSignal<ServerClock>,
+    /// Whether the person can see the page (see `lifecycle`).
+    pub visible: RwSignal<bool>,
+    /// Counts wake-ups: the page became visible, came online, got focus, or was restored.
+    pub wakes: RwSignal<u32>,
     /// Set while signed in; `None` otherwise.
     pub realtime: StoredValue<Option<RealtimeClient>, LocalStorage>,
     /// Bumped whenever the conversation list should be fetched again.
@@ -26,6 +35,10 @@ impl AppContext {
             config: StoredValue::new(config),
             lang: RwSignal::new(lang),
             session: RwSignal::new(None),
+            ended: RwSignal::new(None),
+            clock: RwSignal::new(ServerClock::default()),
+            visible: RwSignal::new(true),
+            wakes: RwSignal::new(0),
             realtime: StoredValue::new_local(None),
             list_version: RwSignal::new(0),
         }
@@ -37,12 +50,22 @@ impl AppContext {
 
     pub fn token(&self) -> Option<String> {
         self.session
-            .with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
+            .try_with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
+            .flatten()
     }
 
     pub fn user_id(&self) -> Option<String> {
         self.session
-            .with_untracked(|s| s.as_ref().map(|s| s.user.id.clone()))
+            .try_with_untracked(|s| s.as_ref().map(|s| s.user.id.clone()))
+            .flatten()
+    }
+
+    /// Now on the server's clock, in unix milliseconds.
+    pub fn server_now_ms(&self) -> f64 {
+        let local = js_sys::Date::now();
+        self.clock
+            .try_with_untracked(|clock| clock.server_ms(local))
+            .unwrap_or(local)
     }
 
     /// A translated sentence, tracked so it changes with the language.
@@ -51,7 +74,7 @@ impl AppContext {
     }
 
     pub fn refresh_list(&self) {
-        self.list_version.update(|v| *v = v.wrapping_add(1));
+        self.list_version.try_update(|v| *v = v.wrapping_add(1));
     }
 }
 

@@ -72,6 +72,12 @@ pub enum Text {
     SwitchLanguage,
     Loading,
     LoadFailed,
+    BackupOff,
+    InboxLive,
+    InboxConnecting,
+    InboxDown,
+    SignOutAnyway,
+    Cancel,
 }
 
 impl Text {
@@ -135,6 +141,18 @@ impl Text {
             Text::SwitchLanguage => ("English", "Български"),
             Text::Loading => ("Зареждане…", "Loading…"),
             Text::LoadFailed => ("Не успяхме да заредим данните.", "Could not load the data."),
+            Text::BackupOff => (
+                "Резервната доставка не работи; съобщенията идват само на живо.",
+                "Backup delivery is off; messages arrive only live.",
+            ),
+            Text::InboxLive => ("На живо", "Live"),
+            Text::InboxConnecting => ("Свързване…", "Connecting…"),
+            Text::InboxDown => (
+                "Без връзка на живо — списъкът може да закъснява.",
+                "Not live — the list may lag behind.",
+            ),
+            Text::SignOutAnyway => ("Изход въпреки това", "Sign out anyway"),
+            Text::Cancel => ("Отказ", "Cancel"),
         };
         match lang {
             Lang::Bg => bg,
@@ -156,6 +174,22 @@ pub fn chars_left(lang: Lang, left: usize) -> String {
     match lang {
         Lang::Bg => format!("Остават {left} знака"),
         Lang::En => format!("{left} characters left"),
+    }
+}
+
+/// Signing out deletes what has not been sent yet: the person is asked first.
+pub fn unsent_lost_on_sign_out(lang: Lang, count: usize) -> String {
+    match lang {
+        Lang::Bg => format!("{count} неизпратени съобщения ще бъдат изтрити от това устройство."),
+        Lang::En => format!("{count} unsent messages will be deleted from this device."),
+    }
+}
+
+/// On the sign-in form after the server ended a session.
+pub fn unsent_waiting(lang: Lang, count: usize) -> String {
+    match lang {
+        Lang::Bg => format!("{count} неизпратени съобщения ще бъдат изпратени, щом влезете."),
+        Lang::En => format!("{count} unsent messages will be sent once you sign in."),
     }
 }
 
@@ -190,5 +224,7 @@ mod tests {
         );
         assert!(draft_too_long(Lang::Bg, 4001, 4000).contains("4001"));
         assert!(chars_left(Lang::En, 12).starts_with("12"));
+        assert!(unsent_waiting(Lang::Bg, 3).starts_with("3 неизпратени"));
+        assert!(unsent_lost_on_sign_out(Lang::En, 2).starts_with("2 unsent"));
     }
 }

@@ -4,14 +4,17 @@
 pub mod api;
 pub mod browser;
 pub mod chat;
+pub mod clock;
 pub mod components;
 pub mod config;
 pub mod context;
 pub mod i18n;
 pub mod lifecycle;
+pub mod locks;
 pub mod realtime;
 pub mod session;
 pub mod storage;
+pub mod task;
 pub mod time;
 
 use leptos::prelude::*;
@@ -35,11 +38,13 @@ pub fn App() -> impl IntoView {
     provide_context(app);
     let ready = RwSignal::new(false);
     spawn_local(async move {
-        app.config.set_value(Config::load().await);
+        let config = Config::load().await;
+        let _ = app.config.try_update_value(|current| *current = config);
         session::restore(app).await;
-        ready.set(true);
+        ready.try_set(true);
     });
-    session::keep_fresh(app);
+    lifecycle::use_page_lifecycle(app);
+    session::use_session_keeper(app);
     Effect::new(move |_| {
         let lang = app.lang.get();
         storage::save(LANG_KEY, &lang.tag());

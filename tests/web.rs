@@ -265,7 +265,7 @@ async fn realtime_client_receives_its_conversations_database_changes() {
         created_at: String::new(),
         read_at: None,
     };
-    let stored = rest::insert_message(&config, &trainer.access_token, &row)
+    let stored = rest::insert_message(&config, &trainer.access_token, &row, Default::default())
         .await
         .expect("trainer sends");
     let arrived = eventually(Duration::from_secs(5), || {

@@ -1,10 +1,11 @@
 //! Supabase Auth: password sign-in, refresh, sign-out.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::{error_from_body, ApiError};
+use super::fetch::{call, Abort, REQUEST_TIMEOUT_MS};
+use super::ApiError;
 use crate::config::Config;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,52 +33,38 @@ fn default_lifetime() -> i64 {
 }
 
 impl Session {
-    /// Seconds until the access token should be refreshed, measured from `now` (unix
-    /// seconds): 90 s before it expires, as supabase-js does, or half-way through the
-    /// lifetime of short-lived tokens (so a 20 s token is refreshed every 10 s, never in
-    /// a tight loop).
-    pub fn refresh_in(&self, now: i64) -> i64 {
+    /// When the server issued the token (unix seconds, server clock): GoTrue sets
+    /// `expires_at` to the issue time plus `expires_in`.
+    pub fn issued_at(&self) -> i64 {
+        self.expires_at - self.expires_in
+    }
+
+    /// Milliseconds until the access token should be refreshed, given the server's clock
+    /// now (never the browser's own, which may be hours off): 90 s before it expires, as
+    /// supabase-js does, or half-way through the lifetime of short-lived tokens (so a 20 s
+    /// token is refreshed every 10 s).
+    pub fn refresh_in_ms(&self, server_now_ms: f64) -> f64 {
         let margin = 90.min(self.expires_in.max(2) / 2);
-        (self.expires_at - margin - now).max(0)
+        ((self.expires_at - margin) as f64 * 1000.0 - server_now_ms).max(0.0)
     }
 }
 
-pub(crate) async fn read<T: serde::de::DeserializeOwned>(
-    response: Response,
-) -> Result<T, ApiError> {
-    let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !(200..300).contains(&status) {
-        return Err(error_from_body(status, &body));
-    }
-    serde_json::from_str(&body).map_err(|e| ApiError::Decode(e.to_string()))
+fn anon(builder: RequestBuilder, config: &Config) -> RequestBuilder {
+    builder
+        .header("apikey", &config.supabase_anon_key)
+        .header("X-Supabase-Api-Version", "2024-01-01")
 }
 
-async fn grant(
-    config: &Config,
-    grant_type: &str,
-    body: serde_json::Value,
-) -> Result<Session, ApiError> {
+async fn grant(config: &Config, grant_type: &str, body: Value) -> Result<Session, ApiError> {
     let url = format!(
         "{}/auth/v1/token?grant_type={grant_type}",
         config.supabase_url
     );
-    let response = Request::post(&url)
-        .header("apikey", &config.supabase_anon_key)
-        .header(
-            "Authorization",
-            &format!("Bearer {}", config.supabase_anon_key),
-        )
-        .header("X-Supabase-Api-Version", "2024-01-01")
-        .json(&body)
-        .map_err(|e| ApiError::Decode(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read(response).await
+    let builder = anon(Request::post(&url), config).header(
+        "Authorization",
+        &format!("Bearer {}", config.supabase_anon_key),
+    );
+    call(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new()).await
 }
 
 pub async fn sign_in(config: &Config, email: &str, password: &str) -> Result<Session, ApiError> {
@@ -101,12 +88,9 @@ pub async fn refresh(config: &Config, refresh_token: &str) -> Result<Session, Ap
 /// Ends this session on the server; its refresh token stops working.
 pub async fn sign_out(config: &Config, access_token: &str) -> Result<(), ApiError> {
     let url = format!("{}/auth/v1/logout?scope=local", config.supabase_url);
-    Request::post(&url)
-        .header("apikey", &config.supabase_anon_key)
-        .header("Authorization", &format!("Bearer {access_token}"))
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let builder = anon(Request::post(&url), config)
+        .header("Authorization", &format!("Bearer {access_token}"));
+    call::<Value>(builder, None, REQUEST_TIMEOUT_MS, Abort::new()).await?;
     Ok(())
 }
 
@@ -119,24 +103,59 @@ mod tests {
         let session = Session {
             access_token: String::new(),
             refresh_token: String::new(),
-            expires_at: 1_000,
+            expires_at: 4_600,
             expires_in: 3600,
             user: User {
                 id: "u".into(),
                 email: None,
             },
         };
-        assert_eq!(session.refresh_in(0), 910);
-        assert_eq!(session.refresh_in(950), 0);
+        assert_eq!(session.issued_at(), 1_000);
+        assert_eq!(session.refresh_in_ms(1_000_000.0), 3_510_000.0);
+        assert_eq!(session.refresh_in_ms(4_550_000.0), 0.0);
         let short = Session {
             expires_at: 1_020,
             expires_in: 20,
             ..session
         };
         assert_eq!(
-            short.refresh_in(1_000),
-            10,
+            short.refresh_in_ms(1_000_000.0),
+            10_000.0,
             "a fresh 20 s token is refreshed after 10 s"
         );
+    }
+
+    #[test]
+    fn a_skewed_browser_clock_neither_loops_nor_waits_past_expiry() {
+        use crate::clock::ServerClock;
+        const HOUR_MS: f64 = 3_600_000.0;
+        // The server issues a one-hour token at 10:00:00 (server time).
+        let issued = 36_000;
+        let session = Session {
+            access_token: String::new(),
+            refresh_token: String::new(),
+            expires_at: issued + 3600,
+            expires_in: 3600,
+            user: User {
+                id: "u".into(),
+                email: None,
+            },
+        };
+        for skew in [HOUR_MS, -HOUR_MS, 2.0 * HOUR_MS] {
+            // The answer arrived 50 ms after the request left, by the local clock.
+            let local_received = issued as f64 * 1000.0 + skew + 50.0;
+            let mut clock = ServerClock::default();
+            clock.observe(
+                session.issued_at() as f64 * 1000.0,
+                1000.0,
+                local_received - 50.0,
+                local_received,
+            );
+            let wait = session.refresh_in_ms(clock.server_ms(local_received));
+            assert!(
+                (3_508_000.0..=3_510_000.0).contains(&wait),
+                "clock off by {skew} ms: refresh in {wait} ms"
+            );
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! turns into a sentence.
 
 pub mod auth;
+pub mod fetch;
 pub mod rest;
 
 use crate::i18n::Text;

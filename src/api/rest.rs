@@ -5,7 +5,7 @@ use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::auth::read;
+use super::fetch::{call, Abort, REQUEST_TIMEOUT_MS};
 use super::{encode_component, ApiError};
 use crate::chat::model::{ConversationSummary, MessageRow};
 use crate::config::Config;
@@ -21,11 +21,8 @@ fn authorised(builder: RequestBuilder, config: &Config, token: &str) -> RequestB
 
 async fn get<T: DeserializeOwned>(config: &Config, token: &str, path: &str) -> Result<T, ApiError> {
     let url = format!("{}/rest/v1/{path}", config.supabase_url);
-    let response = authorised(Request::get(&url), config, token)
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read(response).await
+    let builder = authorised(Request::get(&url), config, token);
+    call(builder, None, REQUEST_TIMEOUT_MS, Abort::new()).await
 }
 
 async fn post<T: DeserializeOwned>(
@@ -34,19 +31,14 @@ async fn post<T: DeserializeOwned>(
     path: &str,
     prefer: Option<&str>,
     body: &serde_json::Value,
+    abort: Abort,
 ) -> Result<T, ApiError> {
     let url = format!("{}/rest/v1/{path}", config.supabase_url);
     let mut builder = authorised(Request::post(&url), config, token);
     if let Some(prefer) = prefer {
         builder = builder.header("Prefer", prefer);
     }
-    let response = builder
-        .json(body)
-        .map_err(|e| ApiError::Decode(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    read(response).await
+    call(builder, Some(body), REQUEST_TIMEOUT_MS, abort).await
 }
 
 pub async fn conversation_summaries(
@@ -59,6 +51,7 @@ pub async fn conversation_summaries(
         "rpc/conversation_summaries",
         None,
         &json!({}),
+        Abort::new(),
     )
     .await
 }
@@ -95,11 +88,12 @@ pub async fn messages_since(
 }
 
 /// Stores a message. Idempotent: the client-made id makes a retry a no-op, and the
-/// stored row is returned either way.
+/// stored row is returned either way. `abort` cuts the attempt short (it is retried).
 pub async fn insert_message(
     config: &Config,
     token: &str,
     row: &MessageRow,
+    abort: Abort,
 ) -> Result<MessageRow, ApiError> {
     let body = json!({ "id": row.id, "conversation_id": row.conversation_id, "body": row.body });
     let inserted: Vec<MessageRow> = post(
@@ -108,18 +102,46 @@ pub async fn insert_message(
         "messages",
         Some("return=representation,resolution=ignore-duplicates"),
         &body,
+        abort,
     )
     .await?;
     if let Some(row) = inserted.into_iter().next() {
         return Ok(row);
     }
     // Already stored by an earlier attempt: read it back.
-    let path = format!("messages?select=*&id=eq.{}", encode_component(&row.id));
-    let existing: Vec<MessageRow> = get(config, token, &path).await?;
-    existing
-        .into_iter()
-        .next()
+    stored_message(config, token, &row.id)
+        .await?
         .ok_or_else(|| ApiError::Decode("message neither inserted nor found".into()))
+}
+
+/// The stored row of a message, if the database has it (and lets us see it).
+pub async fn stored_message(
+    config: &Config,
+    token: &str,
+    id: &str,
+) -> Result<Option<MessageRow>, ApiError> {
+    let path = format!("messages?select=*&id=eq.{}", encode_component(id));
+    let rows: Vec<MessageRow> = get(config, token, &path).await?;
+    Ok(rows.into_iter().next())
+}
+
+/// The stored rows of messages of a conversation, by id (to confirm broadcasts).
+pub async fn messages_by_id(
+    config: &Config,
+    token: &str,
+    conversation_id: &str,
+    ids: &[String],
+) -> Result<Vec<MessageRow>, ApiError> {
+    let list = ids
+        .iter()
+        .map(|id| encode_component(id))
+        .collect::<Vec<_>>()
+        .join(",");
+    let path = format!(
+        "messages?select=*&conversation_id=eq.{}&id=in.({list})",
+        encode_component(conversation_id)
+    );
+    get(config, token, &path).await
 }
 
 /// Marks the other person's messages in a conversation read; returns their ids.
@@ -134,6 +156,7 @@ pub async fn mark_conversation_read(
         "rpc/mark_conversation_read",
         None,
         &json!({ "conversation": conversation_id }),
+        Abort::new(),
     )
     .await
 }

@@ -1,73 +1,131 @@
-//! Delivery: runs the outbox. Unsent messages are kept per user in localStorage (they
-//! survive reloads and browser restarts), sent by a 1 s timer while the browser is
-//! online, hurried when the connection comes back, and always with the same id, so a
-//! retry can never store a message twice. Open conversations subscribe to hear when their
-//! messages are stored or fail.
+//! Delivery: runs the person's outbox (policy in `outbox.rs`). Unsent messages are kept
+//! per user in localStorage, so they survive reloads, browser restarts and a session the
+//! server ended. Every tab of the person shows the same outbox — each merges the others'
+//! copies by message id, never overwriting them — and one tab at a time (the holder of a
+//! Web Lock) sends it: a 1 s timer while the browser is online, hurried when the
+//! connection comes back. Every attempt carries the same id, so a retry can never store
+//! a message twice; an attempt that hangs is abandoned after its timeout, or at once
+//! when the connection comes back, and sent again.
 
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::model::MessageRow;
-use super::outbox::{Failure, Outbox, OutboxItem};
+use super::outbox::{Failure, Outbox, Verdict};
+use crate::api::fetch::Abort;
 use crate::api::{rest, ApiError};
 use crate::browser::{is_online, now_millis};
 use crate::context::AppContext;
-use crate::storage;
+use crate::task::Tasks;
+use crate::time::parse_micros;
+use crate::{locks, storage};
 
 const TICK_MS: u32 = 1_000;
+/// On a wake-up, requests older than this are presumed lost with the old network.
+const STALE_REQUEST_MS: f64 = 3_000.0;
 
-/// What happened to one of the user's messages.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DeliveryEvent {
-    /// Stored by the server; the row is the stored one.
-    Delivered(MessageRow),
-    /// Shown as failed, waiting for Retry or Delete.
-    Failed(String),
-    /// Being retried.
-    Pending(String),
-}
-
-type Listener = Rc<dyn Fn(DeliveryEvent)>;
-
-#[derive(Clone, Copy)]
-pub struct Delivery {
-    outbox: StoredValue<Outbox>,
-    storage_key: StoredValue<String>,
-    listeners: StoredValue<HashMap<String, Listener>, LocalStorage>,
-    app: AppContext,
-}
-
-/// Where a user's outbox is kept (cleared on sign-out).
+/// Where a user's outbox is kept.
 pub fn storage_key(user_id: &str) -> String {
     format!("coach-chat.outbox.{user_id}")
 }
 
-/// Loads the signed-in user's outbox and starts sending; stops on cleanup.
-pub fn start_delivery(app: AppContext) -> Delivery {
-    let key = storage_key(&app.user_id().unwrap_or_default());
+/// Deletes a user's unsent messages (they signed out).
+pub fn forget(user_id: &str) {
+    storage::remove(&storage_key(user_id));
+}
+
+/// How many messages of a user wait on this device.
+pub fn waiting(user_id: &str) -> usize {
+    storage::load::<Outbox>(&storage_key(user_id)).map_or(0, |outbox| outbox.items().len())
+}
+
+#[derive(Clone, Copy)]
+pub struct Delivery {
+    /// The outbox as this tab knows it, other tabs' news merged in. Conversations derive
+    /// their pending, failed and just-delivered bubbles from it.
+    pub outbox: RwSignal<Outbox>,
+    /// Whether this tab is the one that sends.
+    pub sending: RwSignal<bool>,
+    key: StoredValue<String>,
+    /// This tab's requests in flight: how to cut each short, and when it started.
+    in_flight: StoredValue<HashMap<String, (Abort, f64)>, LocalStorage>,
+    tasks: StoredValue<Tasks>,
+    app: AppContext,
+}
+
+/// Loads the signed-in user's outbox, joins the other tabs, and starts sending when this
+/// tab gets the sender's lock. Everything stops on cleanup.
+pub fn use_delivery(app: AppContext) -> Delivery {
+    let user_id = app.user_id().unwrap_or_default();
+    let key = storage_key(&user_id);
     let delivery = Delivery {
-        outbox: StoredValue::new(storage::load::<Outbox>(&key).unwrap_or_default()),
-        storage_key: StoredValue::new(key),
-        listeners: StoredValue::new_local(HashMap::new()),
+        outbox: RwSignal::new(storage::load::<Outbox>(&key).unwrap_or_default()),
+        // Without Web Locks every tab sends (the insert is idempotent).
+        sending: RwSignal::new(!locks::available()),
+        key: StoredValue::new(key.clone()),
+        in_flight: StoredValue::new_local(HashMap::new()),
+        tasks: StoredValue::new(Tasks::of_current_owner()),
         app,
     };
-    let timer = StoredValue::new_local(Some(Interval::new(TICK_MS, move || delivery.tick())));
+    let lock = locks::hold(&format!("coach-chat.outbox-sender.{user_id}"), move || {
+        delivery.sending.try_set(true);
+        delivery.tick();
+    });
+    let listener = storage::on_change(move |changed, value| {
+        if changed == key {
+            delivery.merge_stored(value);
+        }
+    });
+    let timer = Interval::new(TICK_MS, move || delivery.tick());
+    let owned = StoredValue::new_local(Some((lock, listener, timer)));
+    Effect::new(move |previous: Option<()>| {
+        app.wakes.track();
+        if previous.is_some() {
+            delivery.hurry();
+        }
+    });
     on_cleanup(move || {
-        let _ = timer.try_update_value(|timer| timer.take());
+        let _ = owned.try_update_value(|owned| owned.take());
+        let _ = delivery.in_flight.try_update_value(|all| {
+            for (abort, _) in all.values() {
+                abort.abort();
+            }
+            all.clear();
+        });
     });
     delivery.tick();
     delivery
 }
 
 impl Delivery {
+    /// Changes the outbox: other tabs' stored news first, then `change`, then the merge
+    /// is written back for them.
+    fn change<R: Default>(self, change: impl FnOnce(&mut Outbox) -> R) -> R {
+        let Some(key) = self.key.try_get_value() else {
+            return R::default();
+        };
+        let stored = storage::load::<Outbox>(&key);
+        let result = self
+            .outbox
+            .try_update(|outbox| {
+                if let Some(stored) = &stored {
+                    outbox.merge(stored);
+                }
+                change(outbox)
+            })
+            .unwrap_or_default();
+        self.save();
+        result
+    }
+
     fn save(self) {
-        self.outbox.with_value(|outbox| {
-            let key = self.storage_key.get_value();
-            if outbox.is_empty() {
+        let Some(key) = self.key.try_get_value() else {
+            return;
+        };
+        self.outbox.try_with_untracked(|outbox| {
+            if outbox.is_blank() {
                 storage::remove(&key);
             } else {
                 storage::save(&key, outbox);
@@ -75,106 +133,149 @@ impl Delivery {
         });
     }
 
-    fn notify(self, conversation_id: &str, event: DeliveryEvent) {
-        let listener = self
-            .listeners
-            .with_value(|all| all.get(conversation_id).cloned());
-        if let Some(listener) = listener {
-            listener(event);
+    /// Another tab wrote the outbox (or removed it: the person signed out there).
+    fn merge_stored(self, text: Option<String>) {
+        let Some(text) = text else {
+            self.outbox.try_set(Outbox::default());
+            return;
+        };
+        let Some(stored) = storage::parse::<Outbox>(&text) else {
+            return;
+        };
+        let lacking = self
+            .outbox
+            .try_update(|outbox| outbox.merge(&stored))
+            .unwrap_or(false);
+        if lacking {
+            self.save(); // restores what a racing write dropped
         }
+        self.tick();
     }
 
-    /// Hears about the messages of one conversation (replaces an earlier listener).
-    pub fn subscribe(self, conversation_id: &str, listener: impl Fn(DeliveryEvent) + 'static) {
-        self.listeners.update_value(|all| {
-            all.insert(conversation_id.to_string(), Rc::new(listener));
+    /// Queues a new message (already shown as pending by its conversation).
+    pub fn enqueue(self, row: MessageRow) {
+        self.change(|outbox| outbox.enqueue(row, now_millis()));
+        self.tick();
+    }
+
+    /// Retry pressed on a failed message.
+    pub fn retry(self, id: &str) {
+        self.change(|outbox| outbox.retry(id, now_millis()));
+        self.tick();
+    }
+
+    /// Delete pressed on a failed message. If the database has it after all (an answer
+    /// lost after the commit), it is shown as sent instead of hidden.
+    pub fn delete(self, id: String) {
+        let (Some(token), Some(tasks)) = (self.app.token(), self.tasks.try_get_value()) else {
+            self.change(|outbox| outbox.remove(&id, now_millis()));
+            return;
+        };
+        let config = self.app.config();
+        tasks.spawn(async move {
+            match rest::stored_message(&config, &token, &id).await {
+                Ok(Some(stored)) => self.change(|outbox| outbox.delivered(stored, now_millis())),
+                // Not stored, or no way to ask now: the person's decision stands.
+                _ => self.change(|outbox| outbox.remove(&id, now_millis())),
+            }
         });
     }
 
-    pub fn unsubscribe(self, conversation_id: &str) {
-        let _ = self
-            .listeners
-            .try_update_value(|all| all.remove(conversation_id));
-    }
-
-    /// Unsent messages of a conversation, oldest first (to show them after a reload).
-    pub fn pending_for(self, conversation_id: &str) -> Vec<OutboxItem> {
-        self.outbox.with_value(|outbox| {
-            outbox
-                .items()
-                .iter()
-                .filter(|item| item.row.conversation_id == conversation_id)
-                .cloned()
-                .collect()
-        })
-    }
-
-    pub fn enqueue(self, row: MessageRow) {
-        self.outbox
-            .update_value(|outbox| outbox.enqueue(row, now_millis()));
-        self.save();
-        self.tick();
-    }
-
-    pub fn retry(self, conversation_id: &str, id: &str) {
-        self.outbox
-            .update_value(|outbox| outbox.retry(id, now_millis()));
-        self.save();
-        self.notify(conversation_id, DeliveryEvent::Pending(id.to_string()));
-        self.tick();
-    }
-
-    pub fn remove(self, id: &str) {
-        self.outbox.update_value(|outbox| outbox.remove(id));
-        self.save();
-    }
-
-    /// The connection is back: send what waits now.
+    /// The connection is back: what waits goes now, and requests sent over the old
+    /// network are abandoned and sent again.
     pub fn hurry(self) {
-        self.outbox
-            .update_value(|outbox| outbox.hurry(now_millis()));
+        if !self.sending.get_untracked() {
+            return;
+        }
+        let now = now_millis();
+        let stale: Vec<String> = self
+            .in_flight
+            .try_with_value(|all| {
+                all.iter()
+                    .filter(|(_, (_, started))| now - started > STALE_REQUEST_MS)
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in &stale {
+            let abort = self
+                .in_flight
+                .try_update_value(|all| all.remove(id))
+                .flatten();
+            if let Some((abort, _)) = abort {
+                abort.abort();
+            }
+            self.outbox.try_update(|outbox| outbox.release(id));
+        }
+        self.change(|outbox| outbox.hurry(now));
         self.tick();
     }
 
     fn tick(self) {
-        if !is_online() {
+        if !self.sending.try_get_untracked().unwrap_or(false) || !is_online() {
             return; // attempts while offline would only burn the backoff
         }
         let due = self
             .outbox
-            .try_update_value(|outbox| outbox.take_due(now_millis()))
+            .try_update(|outbox| outbox.take_due(now_millis()))
             .unwrap_or_default();
+        let Some(tasks) = self.tasks.try_get_value() else {
+            return;
+        };
         for row in due {
-            spawn_local(self.send(row));
+            tasks.spawn(self.send(row));
         }
     }
 
     async fn send(self, row: MessageRow) {
         let Some(token) = self.app.token() else {
+            self.outbox.try_update(|outbox| outbox.release(&row.id));
             return;
         };
-        match rest::insert_message(&self.app.config(), &token, &row).await {
-            Ok(saved) => {
-                self.outbox.update_value(|outbox| outbox.delivered(&row.id));
-                self.save();
-                self.notify(&row.conversation_id, DeliveryEvent::Delivered(saved));
+        let abort = Abort::new();
+        let sent = now_millis();
+        self.in_flight
+            .update_value(|all| drop(all.insert(row.id.clone(), (abort.clone(), sent))));
+        let result = rest::insert_message(&self.app.config(), &token, &row, abort).await;
+        let received = now_millis();
+        let current = self
+            .in_flight
+            .try_update_value(|all| all.remove(&row.id))
+            .flatten()
+            .is_some_and(|(_, started)| started == sent);
+        if !current {
+            return; // abandoned by `hurry`, which has sent it again
+        }
+        match result {
+            Ok(stored) => {
+                if let Some(micros) = parse_micros(&stored.created_at) {
+                    // The server stamped it while our request was out: a clock reading.
+                    self.app.clock.try_update(|clock| {
+                        clock.observe(micros as f64 / 1000.0, 0.001, sent, received)
+                    });
+                }
+                self.change(|outbox| outbox.delivered(stored, received));
                 self.tick(); // the next message of that conversation may go now
             }
             Err(error) => {
                 web_sys::console::warn_1(&format!("delivery of {}: {error}", row.id).into());
-                let failure = classify(&error);
                 let jitter = js_sys::Math::random();
-                let failed = self
-                    .outbox
-                    .try_update_value(|outbox| {
-                        outbox.attempt_failed(&row.id, failure, now_millis(), jitter)
-                    })
-                    .unwrap_or(false);
-                self.save();
-                if failed {
-                    self.notify(&row.conversation_id, DeliveryEvent::Failed(row.id.clone()));
+                let verdict = self.change(|outbox| {
+                    Some(outbox.attempt_failed(&row.id, classify(&error), received, jitter))
+                });
+                if verdict == Some(Verdict::Check) {
+                    self.check(row.id, token).await;
                 }
             }
+        }
+    }
+
+    /// After repeated server errors: does the database have the message after all?
+    async fn check(self, id: String, token: String) {
+        match rest::stored_message(&self.app.config(), &token, &id).await {
+            Ok(Some(stored)) => self.change(|outbox| outbox.delivered(stored, now_millis())),
+            Ok(None) => self.change(|outbox| outbox.give_up(&id)),
+            Err(_) => self.change(|outbox| outbox.check_unanswered(&id)),
         }
     }
 }

@@ -1,7 +1,12 @@
-//! The chat's data: message model, the id-keyed store, and the per-conversation hook.
+//! The chat's data and the hooks that own the session-long work: the realtime
+//! connection, the inbox channel, delivery of the outbox, the conversation list, and the
+//! open conversation. Components only render what these hold.
 
 pub mod conversation;
 pub mod delivery;
+pub mod inbox;
+pub mod list;
 pub mod model;
 pub mod outbox;
+pub mod realtime;
 pub mod store;

@@ -30,6 +30,49 @@ pub struct ConversationSummary {
     pub unread_count: i64,
 }
 
+/// A `new_message` broadcast, if it is a well-formed message of this conversation from
+/// the other participant (`other_id`); anything else is ignored. It is still only a hint
+/// until the database confirms it (see `MessageStore`).
+pub fn message_from_broadcast(
+    payload: serde_json::Value,
+    conversation_id: &str,
+    other_id: &str,
+) -> Option<MessageRow> {
+    let row: MessageRow = serde_json::from_value(payload).ok()?;
+    let well_formed = is_uuid(&row.id)
+        && row.conversation_id == conversation_id
+        && row.sender_id == other_id
+        && validate_draft(&row.body).is_ok()
+        && crate::time::parse_micros(&row.created_at).is_some();
+    well_formed.then_some(row)
+}
+
+/// Most ids one `message_read` broadcast may name (a history page is 50).
+const MAX_READ_IDS: usize = 500;
+
+/// The message ids of a `message_read` broadcast (UUIDs only, at most a few hundred).
+pub fn ids_from_read_broadcast(payload: &serde_json::Value) -> Vec<String> {
+    payload["ids"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str().filter(|id| is_uuid(id)))
+                .take(MAX_READ_IDS)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+pub fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(index, c)| match index {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 /// Why a draft cannot be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DraftError {
@@ -69,6 +112,54 @@ mod tests {
                 chars: MAX_BODY_CHARS + 1
             })
         );
+    }
+
+    const CONVERSATION: &str = "c1000000-0000-4000-8000-000000000001";
+    const OTHER: &str = "a1000000-0000-4000-8000-000000000002";
+
+    fn broadcast(overrides: serde_json::Value) -> serde_json::Value {
+        let mut payload = serde_json::json!({
+            "id": "0b0c0d0e-0000-4000-8000-000000000001", "conversation_id": CONVERSATION,
+            "sender_id": OTHER, "body": "здрасти", "created_at": "2026-11-25T14:29:15+00:00",
+            "read_at": null
+        });
+        for (key, value) in overrides.as_object().unwrap() {
+            payload[key] = value.clone();
+        }
+        payload
+    }
+
+    #[test]
+    fn only_well_formed_broadcasts_from_the_other_participant_are_shown() {
+        let ok = message_from_broadcast(broadcast(serde_json::json!({})), CONVERSATION, OTHER);
+        assert_eq!(ok.unwrap().body, "здрасти");
+        for forged in [
+            serde_json::json!({"sender_id": "a1000000-0000-4000-8000-000000000001"}),
+            serde_json::json!({"conversation_id": "c1000000-0000-4000-8000-000000000002"}),
+            serde_json::json!({"id": "not-a-uuid"}),
+            serde_json::json!({"body": "   "}),
+            serde_json::json!({"body": "ж".repeat(MAX_BODY_CHARS + 1)}),
+            serde_json::json!({"created_at": "tomorrow"}),
+            serde_json::json!({"body": 42}),
+        ] {
+            assert!(
+                message_from_broadcast(broadcast(forged.clone()), CONVERSATION, OTHER).is_none(),
+                "{forged}"
+            );
+        }
+    }
+
+    #[test]
+    fn read_broadcasts_name_uuids_only_and_not_too_many() {
+        let ids: Vec<String> = (0..600)
+            .map(|n| format!("00000000-0000-4000-8000-{n:012}"))
+            .collect();
+        let payload = serde_json::json!({ "ids": ids });
+        assert_eq!(ids_from_read_broadcast(&payload).len(), MAX_READ_IDS);
+        let junk =
+            serde_json::json!({ "ids": ["x", 5, null, "00000000-0000-4000-8000-000000000001"] });
+        assert_eq!(ids_from_read_broadcast(&junk).len(), 1);
+        assert!(ids_from_read_broadcast(&serde_json::json!({"ids": "all"})).is_empty());
     }
 
     #[test]

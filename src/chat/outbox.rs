@@ -1,22 +1,33 @@
 //! The outbox policy: messages the server has not confirmed yet, in the order they were
-//! written, with their retry schedule. Pure data (the browser glue persists it and runs
-//! the timer), so the rules are unit-tested natively:
+//! written, with their retry schedule. Pure data (the browser glue persists it, shares it
+//! between tabs and runs the timer), so the rules are unit-tested natively:
 //! - every attempt re-sends the same row (same id; the insert is idempotent);
 //! - within a conversation only the oldest unconfirmed message is in flight, so the other
 //!   person never sees a reply before the question;
-//! - network errors (offline, server restarting) are retried forever with exponential
-//!   backoff and jitter, capped at 30 s; a server error counts towards
-//!   [`MAX_SERVER_ERRORS`], and a refusal (e.g. no permission) fails at once;
+//! - network errors (offline, server restarting, a request that never answers) are retried
+//!   forever with exponential backoff and jitter, capped at 30 s; a server error counts
+//!   towards [`MAX_SERVER_ERRORS`], after which the database is asked whether it has the
+//!   message after all (a 5xx may come after the commit) before it is shown as failed; a
+//!   refusal (e.g. no permission) fails at once;
 //! - a failed message stays (shown with Retry and Delete) until the person decides.
+//!
+//! Several tabs of one person share one outbox. Each keeps a copy and they meet in
+//! storage, where the last write wins; so no tab writes its copy over another's: copies
+//! are *merged* by message id. An item's newer revision wins, and an id that is done
+//! (delivered, or deleted by the person) stays done — a merge can only add knowledge, so
+//! a write lost in a race is restored by the next tab that still knows it.
 
 use serde::{Deserialize, Serialize};
 
 use super::model::MessageRow;
+use crate::time::parse_micros;
 
-/// Server errors (5xx) tolerated before a message is shown as failed.
+/// Server errors (5xx) tolerated before the database is asked and the message may fail.
 pub const MAX_SERVER_ERRORS: u32 = 5;
 const FIRST_DELAY_MS: f64 = 1_000.0;
 const MAX_DELAY_MS: f64 = 30_000.0;
+/// Done ids remembered so that late copies of them are not resurrected.
+const DONE_KEPT: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxItem {
@@ -27,15 +38,29 @@ pub struct OutboxItem {
     /// Unix milliseconds before which it is not retried.
     pub next_attempt_at: f64,
     pub failed: bool,
-    /// Being sent right now (not persisted: a reload may send it again, harmlessly).
+    /// Bumped by every change, so merges keep the newest state of an item.
+    #[serde(default)]
+    pub revision: u32,
+    /// Being sent by this tab right now (never shared: a reload sends it again, harmlessly).
     #[serde(skip)]
     pub in_flight: bool,
+}
+
+/// A message that left the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Done {
+    pub id: String,
+    /// The row the server stored, when it was delivered; `None` when the person deleted it.
+    pub stored: Option<MessageRow>,
+    /// Unix milliseconds when it left; the newest [`DONE_KEPT`] are remembered.
+    #[serde(default)]
+    pub at: f64,
 }
 
 /// How an attempt ended badly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
-    /// No answer: offline, DNS, server down.
+    /// No answer: offline, DNS, server down, timed out.
     Network,
     /// The server answered 5xx / 429.
     Server,
@@ -43,9 +68,23 @@ pub enum Failure {
     Refused,
 }
 
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Try again at `next_attempt_at`.
+    Retry,
+    /// Too many server errors: ask the database whether it has the message, then call
+    /// `delivered` or `give_up`.
+    Check,
+    /// Shown as failed.
+    Failed,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outbox {
     items: Vec<OutboxItem>,
+    #[serde(default)]
+    done: Vec<Done>,
 }
 
 /// Delay before attempt `attempts + 1`, scaled by `jitter` in [0, 1) to 50–100 %.
@@ -54,17 +93,34 @@ pub fn retry_delay_ms(attempts: u32, jitter: f64) -> f64 {
     exponential.min(MAX_DELAY_MS) * (0.5 + jitter.clamp(0.0, 1.0) / 2.0)
 }
 
+fn written_at(row: &MessageRow) -> (i64, &str) {
+    (parse_micros(&row.created_at).unwrap_or(i64::MAX), &row.id)
+}
+
 impl Outbox {
     pub fn items(&self) -> &[OutboxItem] {
         &self.items
+    }
+
+    pub fn done(&self) -> &[Done] {
+        &self.done
     }
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
+    /// Nothing waits and nothing is remembered: the stored copy can be removed.
+    pub fn is_blank(&self) -> bool {
+        self.items.is_empty() && self.done.is_empty()
+    }
+
     pub fn contains(&self, id: &str) -> bool {
         self.items.iter().any(|item| item.row.id == id)
+    }
+
+    fn is_done(&self, id: &str) -> bool {
+        self.done.iter().any(|done| done.id == id)
     }
 
     fn item_mut(&mut self, id: &str) -> Option<&mut OutboxItem> {
@@ -73,17 +129,22 @@ impl Outbox {
 
     /// A new message, to be sent as soon as possible.
     pub fn enqueue(&mut self, row: MessageRow, now: f64) {
-        if self.contains(&row.id) {
+        if self.contains(&row.id) || self.is_done(&row.id) {
             return;
         }
-        self.items.push(OutboxItem {
+        let item = OutboxItem {
             row,
             attempts: 0,
             server_errors: 0,
             next_attempt_at: now,
             failed: false,
+            revision: 0,
             in_flight: false,
-        });
+        };
+        let at = self
+            .items
+            .partition_point(|other| written_at(&other.row) < written_at(&item.row));
+        self.items.insert(at, item);
     }
 
     /// Messages to send now: per conversation, the oldest that is neither failed nor in
@@ -104,28 +165,87 @@ impl Outbox {
         due
     }
 
-    /// The server has the message: it leaves the outbox.
-    pub fn delivered(&mut self, id: &str) {
-        self.items.retain(|item| item.row.id != id);
+    /// The server has the message (`stored` is its row): it leaves the outbox.
+    pub fn delivered(&mut self, stored: MessageRow, now: f64) {
+        let id = stored.id.clone();
+        self.finish(Done {
+            id,
+            stored: Some(stored),
+            at: now,
+        });
     }
 
-    /// An attempt failed; returns true when the message is now shown as failed.
-    pub fn attempt_failed(&mut self, id: &str, failure: Failure, now: f64, jitter: f64) -> bool {
+    /// The person deleted an unsent message.
+    pub fn remove(&mut self, id: &str, now: f64) {
+        self.finish(Done {
+            id: id.to_string(),
+            stored: None,
+            at: now,
+        });
+    }
+
+    fn finish(&mut self, done: Done) {
+        self.items.retain(|item| item.row.id != done.id);
+        match self.done.iter_mut().find(|known| known.id == done.id) {
+            Some(known) => {
+                if known.stored.is_none() {
+                    known.stored = done.stored;
+                }
+            }
+            None => {
+                // Kept in (time, id) order, so every tab forgets the same oldest ones.
+                let at = self
+                    .done
+                    .partition_point(|known| (known.at, &known.id) < (done.at, &done.id));
+                self.done.insert(at, done);
+                if self.done.len() > DONE_KEPT {
+                    self.done.remove(0);
+                }
+            }
+        }
+    }
+
+    /// An attempt failed.
+    pub fn attempt_failed(&mut self, id: &str, failure: Failure, now: f64, jitter: f64) -> Verdict {
         let Some(item) = self.item_mut(id) else {
-            return false;
+            return Verdict::Retry;
         };
         item.in_flight = false;
         item.attempts += 1;
+        item.revision += 1;
+        item.next_attempt_at = now + retry_delay_ms(item.attempts, jitter);
         match failure {
-            Failure::Refused => item.failed = true,
+            Failure::Refused => {
+                item.failed = true;
+                Verdict::Failed
+            }
             Failure::Server => {
                 item.server_errors += 1;
-                item.failed = item.server_errors >= MAX_SERVER_ERRORS;
+                if item.server_errors >= MAX_SERVER_ERRORS {
+                    item.in_flight = true; // until the check answers
+                    Verdict::Check
+                } else {
+                    Verdict::Retry
+                }
             }
-            Failure::Network => {}
+            Failure::Network => Verdict::Retry,
         }
-        item.next_attempt_at = now + retry_delay_ms(item.attempts, jitter);
-        item.failed
+    }
+
+    /// The database does not have a message that kept failing: show it as failed.
+    pub fn give_up(&mut self, id: &str) {
+        if let Some(item) = self.item_mut(id) {
+            item.in_flight = false;
+            item.failed = true;
+            item.revision += 1;
+        }
+    }
+
+    /// The check could not be made (offline): the message waits for its next attempt.
+    pub fn check_unanswered(&mut self, id: &str) {
+        if let Some(item) = self.item_mut(id) {
+            item.in_flight = false;
+        }
     }
 
     /// Retry pressed: back in line at once, with a clean slate.
@@ -135,12 +255,8 @@ impl Outbox {
             item.attempts = 0;
             item.server_errors = 0;
             item.next_attempt_at = now;
+            item.revision += 1;
         }
-    }
-
-    /// Delete pressed: the message is dropped unsent.
-    pub fn remove(&mut self, id: &str) {
-        self.items.retain(|item| item.row.id != id);
     }
 
     /// The connection is back: waiting messages go now instead of at their backoff time.
@@ -149,108 +265,75 @@ impl Outbox {
             item.next_attempt_at = item.next_attempt_at.min(now);
         }
     }
+
+    /// A request of this tab was abandoned (timed out, or cut short to resend at once).
+    pub fn release(&mut self, id: &str) {
+        if let Some(item) = self.item_mut(id) {
+            item.in_flight = false;
+        }
+    }
+
+    /// Takes in another tab's copy. Returns true when that copy lacks something this one
+    /// knows (so this one should be written back for the other tabs).
+    pub fn merge(&mut self, other: &Outbox) -> bool {
+        for done in &other.done {
+            self.finish(done.clone());
+        }
+        for theirs in &other.items {
+            if self.is_done(&theirs.row.id) {
+                continue;
+            }
+            match self.item_mut(&theirs.row.id) {
+                Some(mine) if newer(theirs, mine) => {
+                    let in_flight = mine.in_flight;
+                    *mine = theirs.clone();
+                    mine.in_flight = in_flight;
+                }
+                Some(_) => {}
+                None => {
+                    let mut copy = theirs.clone();
+                    copy.in_flight = false;
+                    let at = self
+                        .items
+                        .partition_point(|item| written_at(&item.row) < written_at(&copy.row));
+                    self.items.insert(at, copy);
+                }
+            }
+        }
+        !self.same_knowledge(other)
+    }
+
+    fn same_knowledge(&self, other: &Outbox) -> bool {
+        let item_key = |item: &OutboxItem| (item.row.id.clone(), item.revision, item.failed);
+        let items = |outbox: &Outbox| outbox.items.iter().map(item_key).collect::<Vec<_>>();
+        let done = |outbox: &Outbox| {
+            outbox
+                .done
+                .iter()
+                .map(|done| (done.id.clone(), done.stored.is_some()))
+                .collect::<Vec<_>>()
+        };
+        items(self) == items(other) && done(self) == done(other)
+    }
+}
+
+/// Whether `a` is a later state of an item than `b`. Equal revisions made in two tabs
+/// at once are ordered by what they say, so every tab picks the same one.
+fn newer(a: &OutboxItem, b: &OutboxItem) -> bool {
+    let key = |item: &OutboxItem| {
+        (
+            item.revision,
+            !item.failed,
+            item.attempts,
+            item.server_errors,
+        )
+    };
+    match key(a).cmp(&key(b)) {
+        std::cmp::Ordering::Equal => a.next_attempt_at > b.next_attempt_at,
+        order => order.is_gt(),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(id: &str, conversation: &str) -> MessageRow {
-        MessageRow {
-            id: id.into(),
-            conversation_id: conversation.into(),
-            sender_id: "me".into(),
-            body: format!("body {id}"),
-            created_at: "2026-11-25T10:00:00Z".into(),
-            read_at: None,
-        }
-    }
-
-    fn ids(rows: &[MessageRow]) -> Vec<&str> {
-        rows.iter().map(|r| r.id.as_str()).collect()
-    }
-
-    #[test]
-    fn one_message_per_conversation_is_in_flight_in_order() {
-        let mut outbox = Outbox::default();
-        outbox.enqueue(row("a1", "a"), 0.0);
-        outbox.enqueue(row("a2", "a"), 0.0);
-        outbox.enqueue(row("b1", "b"), 0.0);
-        assert_eq!(ids(&outbox.take_due(0.0)), ["a1", "b1"]);
-        assert!(
-            outbox.take_due(0.0).is_empty(),
-            "in flight ones are not sent twice"
-        );
-        outbox.delivered("a1");
-        assert_eq!(ids(&outbox.take_due(0.0)), ["a2"]);
-    }
-
-    #[test]
-    fn network_errors_back_off_with_jitter_and_never_give_up() {
-        let mut outbox = Outbox::default();
-        outbox.enqueue(row("m", "c"), 0.0);
-        let mut now = 0.0;
-        for _ in 0..50 {
-            assert_eq!(outbox.take_due(now).len(), 1);
-            assert!(!outbox.attempt_failed("m", Failure::Network, now, 0.999));
-            let wait = outbox.items()[0].next_attempt_at - now;
-            assert!(wait <= 30_000.0, "capped: {wait}");
-            assert!(
-                outbox.take_due(now + wait - 1.0).is_empty(),
-                "not before its time"
-            );
-            now += wait;
-        }
-        assert_eq!(retry_delay_ms(1, 0.0), 500.0);
-        assert_eq!(retry_delay_ms(3, 0.999_999).round(), 4_000.0);
-    }
-
-    #[test]
-    fn repeated_server_errors_fail_and_refusals_fail_at_once() {
-        let mut outbox = Outbox::default();
-        outbox.enqueue(row("s", "c"), 0.0);
-        outbox.enqueue(row("r", "d"), 0.0);
-        for attempt in 1..=MAX_SERVER_ERRORS {
-            outbox.take_due(f64::MAX);
-            let failed = outbox.attempt_failed("s", Failure::Server, 0.0, 0.5);
-            assert_eq!(failed, attempt == MAX_SERVER_ERRORS);
-        }
-        assert!(outbox.attempt_failed("r", Failure::Refused, 0.0, 0.5));
-        assert!(
-            outbox.take_due(f64::MAX).is_empty(),
-            "failed messages wait for the person"
-        );
-        outbox.retry("s", 10.0);
-        assert_eq!(ids(&outbox.take_due(10.0)), ["s"]);
-        outbox.remove("r");
-        assert!(!outbox.contains("r"));
-    }
-
-    #[test]
-    fn a_failed_message_does_not_block_later_ones() {
-        let mut outbox = Outbox::default();
-        outbox.enqueue(row("first", "c"), 0.0);
-        outbox.enqueue(row("second", "c"), 0.0);
-        outbox.take_due(0.0);
-        outbox.attempt_failed("first", Failure::Refused, 0.0, 0.0);
-        assert_eq!(ids(&outbox.take_due(0.0)), ["second"]);
-    }
-
-    #[test]
-    fn hurry_sends_waiting_messages_now_and_survives_a_round_trip_through_json() {
-        let mut outbox = Outbox::default();
-        outbox.enqueue(row("m", "c"), 0.0);
-        outbox.take_due(0.0);
-        outbox.attempt_failed("m", Failure::Network, 0.0, 0.5);
-        assert!(outbox.take_due(100.0).is_empty());
-        outbox.hurry(100.0);
-        let restored: Outbox =
-            serde_json::from_str(&serde_json::to_string(&outbox).unwrap()).unwrap();
-        let mut restored = restored;
-        assert_eq!(
-            ids(&restored.take_due(100.0)),
-            ["m"],
-            "a reload keeps and resends it"
-        );
-    }
-}
+#[path = "outbox_tests.rs"]
+mod tests;

@@ -1,6 +1,11 @@
 //! `MessageStore`: every message of one conversation, keyed by id, in (created_at, id)
 //! order. History, broadcasts, database events and the sender's own optimistic copy all
 //! merge here, so a message is shown once whatever arrives first or twice.
+//!
+//! The database is the truth. A broadcast is a hint another client made: its message is
+//! shown at once but stays *unconfirmed* until the database's row arrives (which then
+//! replaces it whole), and a `message_read` broadcast only *claims* a receipt. What is
+//! still unconfirmed after a moment is asked of the database; what it does not have goes.
 
 use std::collections::HashMap;
 
@@ -23,7 +28,7 @@ pub enum Source {
 
 /// Sending progress of one's own message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Delivery {
+pub enum SendState {
     Pending,
     Sent,
     Failed,
@@ -34,12 +39,14 @@ pub struct StoredMessage {
     pub row: MessageRow,
     pub sort_key: (i64, String),
     pub source: Source,
-    pub delivery: Delivery,
+    pub send_state: SendState,
+    /// The other person's client said it was read; the database has not said so yet.
+    pub read_claimed: bool,
 }
 
 impl StoredMessage {
     pub fn is_read(&self) -> bool {
-        self.row.read_at.is_some()
+        self.row.read_at.is_some() || self.read_claimed
     }
 }
 
@@ -107,17 +114,20 @@ impl MessageStore {
     }
 
     /// Merges one copy of a message.
-    pub fn apply(&mut self, row: MessageRow, source: Source) -> Applied {
+    pub fn apply(&mut self, mut row: MessageRow, source: Source) -> Applied {
         if row.conversation_id != self.conversation_id {
             return Applied::Rejected;
         }
         let Some(micros) = parse_micros(&row.created_at) else {
             return Applied::Rejected;
         };
-        let delivery = if source == Source::Local {
-            Delivery::Pending
+        if source != Source::Database {
+            row.read_at = None; // only the database says what was read
+        }
+        let send_state = if source == Source::Local {
+            SendState::Pending
         } else {
-            Delivery::Sent
+            SendState::Sent
         };
         let Some(&index) = self.positions.get(&row.id) else {
             let sort_key = (micros, row.id.clone());
@@ -125,31 +135,30 @@ impl MessageStore {
                 row,
                 sort_key,
                 source,
-                delivery,
+                send_state,
+                read_claimed: false,
             });
             return Applied::Inserted;
         };
         let existing = &self.ordered[index];
-        let (mut merged, other_read_at) = if source >= existing.source {
-            let other = existing.row.read_at.clone();
-            (
-                StoredMessage {
-                    sort_key: (micros, row.id.clone()),
-                    row,
-                    source,
-                    delivery,
-                },
-                other,
-            )
+        let mut merged = if source >= existing.source {
+            StoredMessage {
+                sort_key: (micros, row.id.clone()),
+                row,
+                source,
+                send_state,
+                read_claimed: existing.read_claimed,
+            }
         } else {
-            (existing.clone(), row.read_at)
+            existing.clone()
         };
-        // Read receipts only move forward, whoever reports them.
+        // Read receipts only move forward: a row read earlier is not made unread by an
+        // older copy (the database never clears `read_at`).
         if merged.row.read_at.is_none() {
-            merged.row.read_at = other_read_at;
+            merged.row.read_at = existing.row.read_at.clone();
         }
         if merged.source != Source::Local {
-            merged.delivery = Delivery::Sent;
+            merged.send_state = SendState::Sent;
         }
         if &merged == existing {
             return Applied::Unchanged;
@@ -159,36 +168,103 @@ impl MessageStore {
         Applied::Updated
     }
 
-    /// Marks one's own pending message failed (it stays visible, with Retry).
-    pub fn mark_failed(&mut self, id: &str) {
-        if let Some(&index) = self.positions.get(id) {
-            let message = &mut self.ordered[index];
-            if message.source == Source::Local {
-                message.delivery = Delivery::Failed;
-            }
+    /// A database UPDATE: changes a row this store has; never adds one. (History is
+    /// loaded newest first: an update of an older, unloaded row must not appear in the
+    /// middle of it.)
+    pub fn apply_update(&mut self, row: MessageRow) -> Applied {
+        if !self.positions.contains_key(&row.id) {
+            return Applied::Rejected;
         }
+        self.apply(row, Source::Database)
     }
 
-    /// Marks a failed message pending again (a retry started).
-    pub fn mark_pending(&mut self, id: &str) {
-        if let Some(&index) = self.positions.get(id) {
-            let message = &mut self.ordered[index];
-            if message.source == Source::Local {
-                message.delivery = Delivery::Pending;
+    /// A `message_read` broadcast: the other person's client claims these (ours) were read.
+    pub fn claim_read(&mut self, ids: &[String]) -> bool {
+        let mut changed = false;
+        for id in ids {
+            if let Some(&index) = self.positions.get(id) {
+                let message = &mut self.ordered[index];
+                if !message.is_read() && message.send_state == SendState::Sent {
+                    message.read_claimed = true;
+                    changed = true;
+                }
             }
         }
+        changed
     }
 
-    /// Drops one's own unsent message (Delete on a failed bubble).
-    pub fn remove_local(&mut self, id: &str) {
-        if let Some(&index) = self.positions.get(id) {
-            if self.ordered[index].source == Source::Local {
+    /// Messages only a broadcast vouches for: copies not yet seen in the database, and
+    /// read receipts it has not confirmed.
+    pub fn unconfirmed(&self) -> Vec<String> {
+        self.ordered
+            .iter()
+            .filter(|m| {
+                m.source == Source::Broadcast || (m.read_claimed && m.row.read_at.is_none())
+            })
+            .map(|m| m.row.id.clone())
+            .collect()
+    }
+
+    /// The database's answer for `asked` ids: its rows replace what the broadcasts said,
+    /// and a broadcast message it does not have is removed.
+    pub fn confirm(&mut self, asked: &[String], rows: Vec<MessageRow>) {
+        for row in rows {
+            let id = row.id.clone();
+            self.apply(row, Source::Database);
+            if let Some(&index) = self.positions.get(&id) {
+                self.ordered[index].read_claimed = false;
+            }
+        }
+        for id in asked {
+            let Some(&index) = self.positions.get(id) else {
+                continue;
+            };
+            if self.ordered[index].source == Source::Broadcast {
                 self.remove(index);
+            } else {
+                self.ordered[index].read_claimed = false;
             }
         }
     }
 
-    /// Applies read receipts for `ids` (from `message_read` broadcasts).
+    /// Shows one of one's own messages that waits in the outbox: pending, or failed (with
+    /// Retry). A copy the server already confirmed is left as it is. True if it changed.
+    pub fn show_unsent(&mut self, row: MessageRow, failed: bool) -> bool {
+        let state = if failed {
+            SendState::Failed
+        } else {
+            SendState::Pending
+        };
+        let (index, inserted) = match self.positions.get(&row.id) {
+            Some(&index) => (index, false),
+            None => {
+                let id = row.id.clone();
+                if self.apply(row, Source::Local) != Applied::Inserted {
+                    return false;
+                }
+                (self.positions[&id], true)
+            }
+        };
+        let message = &mut self.ordered[index];
+        if message.source != Source::Local || message.send_state == state {
+            return inserted;
+        }
+        message.send_state = state;
+        true
+    }
+
+    /// Drops one's own unsent message (Delete on a failed bubble). True if it was there.
+    pub fn remove_local(&mut self, id: &str) -> bool {
+        match self.positions.get(id) {
+            Some(&index) if self.ordered[index].source == Source::Local => {
+                self.remove(index);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Applies read receipts the database just gave (our own `mark_conversation_read`).
     pub fn mark_read(&mut self, ids: &[String], read_at: &str) -> bool {
         let mut changed = false;
         for id in ids {
@@ -285,14 +361,14 @@ mod tests {
             Source::Broadcast,
         );
         assert_eq!(ids(&store), ["theirs", "mine"]);
-        assert_eq!(store.get("mine").unwrap().delivery, Delivery::Pending);
+        assert_eq!(store.get("mine").unwrap().send_state, SendState::Pending);
         // The server clock says ours came first.
         store.apply(
             row("mine", "2026-11-25T10:00:01Z", "hello"),
             Source::Database,
         );
         assert_eq!(ids(&store), ["mine", "theirs"]);
-        assert_eq!(store.get("mine").unwrap().delivery, Delivery::Sent);
+        assert_eq!(store.get("mine").unwrap().send_state, SendState::Sent);
         assert_eq!(
             store.gap_fill_since(),
             None,
@@ -350,11 +426,12 @@ mod tests {
     #[test]
     fn failed_messages_can_be_retried_and_receipts_apply() {
         let mut store = MessageStore::new("c");
-        store.apply(row("m", "2026-11-25T10:00:00Z", "hi"), Source::Local);
-        store.mark_failed("m");
-        assert_eq!(store.get("m").unwrap().delivery, Delivery::Failed);
-        store.mark_pending("m");
-        assert_eq!(store.get("m").unwrap().delivery, Delivery::Pending);
+        assert!(store.show_unsent(row("new", "2026-11-25T09:00:00Z", "hi"), false));
+        assert!(store.show_unsent(row("m", "2026-11-25T10:00:00Z", "hi"), true));
+        assert_eq!(store.get("m").unwrap().send_state, SendState::Failed);
+        assert!(store.show_unsent(row("m", "2026-11-25T10:00:00Z", "hi"), false));
+        assert!(!store.show_unsent(row("m", "2026-11-25T10:00:00Z", "hi"), false));
+        assert_eq!(store.get("m").unwrap().send_state, SendState::Pending);
         store.apply(row("gone", "2026-11-25T10:00:01Z", "x"), Source::Local);
         store.remove_local("gone");
         assert!(store.get("gone").is_none());
@@ -368,5 +445,71 @@ mod tests {
             store.get("m").unwrap().row.read_at.as_deref(),
             Some("2026-11-25T10:02:00Z")
         );
+    }
+
+    #[test]
+    fn an_update_changes_a_loaded_row_but_never_adds_one() {
+        let mut store = MessageStore::new("c");
+        store.apply_read(vec![row("new", "2026-11-25T10:00:00Z", "latest")]);
+        let mut read_old = row("old", "2026-11-20T10:00:00Z", "not loaded");
+        read_old.read_at = Some("2026-11-25T10:01:00Z".into());
+        assert_eq!(store.apply_update(read_old), Applied::Rejected);
+        assert_eq!(ids(&store), ["new"], "no hole-making insert into history");
+        let mut read_new = row("new", "2026-11-25T10:00:00Z", "latest");
+        read_new.read_at = Some("2026-11-25T10:01:00Z".into());
+        assert_eq!(store.apply_update(read_new), Applied::Updated);
+        assert!(store.get("new").unwrap().is_read());
+    }
+
+    #[test]
+    fn a_broadcast_message_is_shown_but_the_database_decides_whether_it_stays() {
+        let mut store = MessageStore::new("c");
+        store.apply(row("real", "2026-11-25T10:00:00Z", "hi"), Source::Broadcast);
+        store.apply(
+            row("phantom", "2026-11-25T10:00:01Z", "forged"),
+            Source::Broadcast,
+        );
+        store.apply(
+            row("confirmed", "2026-11-25T10:00:02Z", "x"),
+            Source::Broadcast,
+        );
+        store.apply(
+            row("confirmed", "2026-11-25T10:00:02Z", "x"),
+            Source::Database,
+        );
+        assert_eq!(store.unconfirmed(), ["real", "phantom"]);
+        let mut stored = row("real", "2026-11-25T09:59:59Z", "hi");
+        stored.sender_id = "u".into();
+        store.confirm(&store.unconfirmed(), vec![stored]);
+        assert_eq!(ids(&store), ["real", "confirmed"], "the phantom is gone");
+        assert_eq!(
+            store.get("real").unwrap().sort_key.0,
+            parse_micros("2026-11-25T09:59:59Z").unwrap(),
+            "the database's timestamp wins"
+        );
+        assert!(store.unconfirmed().is_empty());
+    }
+
+    #[test]
+    fn a_broadcast_cannot_mark_anything_read_only_claim_it() {
+        let mut store = MessageStore::new("c");
+        let mut forged = row("m", "2026-11-25T10:00:00Z", "hi");
+        forged.read_at = Some("2026-11-25T10:00:01Z".into());
+        store.apply(forged, Source::Broadcast);
+        assert!(!store.get("m").unwrap().is_read());
+
+        store.apply(row("mine", "2026-11-25T10:00:02Z", "q"), Source::Database);
+        assert!(store.claim_read(&["mine".into(), "unknown".into()]));
+        assert!(store.get("mine").unwrap().is_read(), "✓✓ at once");
+        assert_eq!(store.unconfirmed(), ["m", "mine"]);
+        // The database says it is not read: the claim was false.
+        store.confirm(
+            &["mine".into()],
+            vec![row("mine", "2026-11-25T10:00:02Z", "q")],
+        );
+        assert!(!store.get("mine").unwrap().is_read());
+        // A pending message cannot be claimed read at all.
+        store.apply(row("pending", "2026-11-25T10:00:03Z", "p"), Source::Local);
+        assert!(!store.claim_read(&["pending".into()]));
     }
 }

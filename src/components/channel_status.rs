@@ -10,6 +10,8 @@ use crate::realtime::Status;
 #[component]
 pub fn ChannelStatus(
     status: RwSignal<Status>,
+    /// The backup path (Postgres Changes) is off: said next to the status.
+    backup_off: RwSignal<bool>,
     /// Rejoins the channel (shown only when the client will not retry by itself).
     on_retry: Callback<()>,
 ) -> impl IntoView {
@@ -34,6 +36,9 @@ pub fn ChannelStatus(
         <span class="channel-status" data-status=move || status.get().to_string() title=move || status.get().to_string()>
             {text}
         </span>
+        <Show when=move || backup_off.get()>
+            <span class="backup-off" role="status">{move || app.t(Text::BackupOff)}</span>
+        </Show>
         <Show when=stuck>
             <button class="reconnect" on:click=move |_| on_retry.run(())>{move || app.t(Text::RetryConnection)}</button>
         </Show>

@@ -16,11 +16,7 @@ use crate::i18n::Text;
 #[component]
 pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl IntoView {
     let app = use_app();
-    let conversation = use_conversation(
-        app,
-        expect_context::<Delivery>(),
-        summary.conversation_id.clone(),
-    );
+    let conversation = use_conversation(app, expect_context::<Delivery>(), &summary);
     let me = app.user_id().unwrap_or_default();
     let list = NodeRef::<Ol>::new();
 
@@ -52,7 +48,7 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
                     <h2>{summary.other_name.clone()}</h2>
                     <span class="role">{move || app.t(role)}</span>
                 </div>
-                <ChannelStatus status=conversation.status on_retry=Callback::new(move |_| conversation.rejoin()) />
+                <ChannelStatus status=conversation.status backup_off=conversation.backup_off on_retry=Callback::new(move |_| conversation.rejoin()) />
             </header>
             <Show when=move || conversation.problem.get().is_some()>
                 <p class="error" role="alert">{move || conversation.problem.get().map(|text| app.t(text))}</p>
@@ -63,7 +59,7 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
                 </Show>
                 <For
                     each=move || conversation.store.with(|s| s.messages().to_vec())
-                    key=|m| (m.row.id.clone(), m.delivery, m.row.read_at.is_some(), m.sort_key.0)
+                    key=|m| (m.row.id.clone(), m.send_state, m.is_read(), m.sort_key.0)
                     let:message
                 >
                     <MessageBubble mine={message.row.sender_id == me} message=message on_retry=on_retry on_delete=on_delete />

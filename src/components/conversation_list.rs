@@ -1,66 +1,21 @@
 //! The conversation list: the other person's name, the last message, its time and the
-//! unread count — all from the database, refetched whenever something changes. The last
-//! list fetched is kept on the device, so the app opens (and queues messages) offline.
+//! unread count (the data comes from `chat::list`).
 
 use leptos::prelude::*;
 
-use crate::api::rest;
 use crate::browser::short_time;
+use crate::chat::list::ConversationList as ListState;
 use crate::chat::model::ConversationSummary;
 use crate::context::use_app;
 use crate::i18n::{unread, Text};
-use crate::storage;
-
-/// Where a user's last conversation list is cached (cleared on sign-out).
-pub fn cache_key(user_id: &str) -> String {
-    format!("coach-chat.conversations.{user_id}")
-}
 
 #[component]
-pub fn ConversationList(selected: RwSignal<Option<ConversationSummary>>) -> impl IntoView {
+pub fn ConversationList(
+    list: ListState,
+    selected: RwSignal<Option<ConversationSummary>>,
+) -> impl IntoView {
     let app = use_app();
-    let summaries = LocalResource::new(move || {
-        app.list_version.track();
-        let token = app.token();
-        let config = app.config();
-        async move {
-            match token {
-                Some(token) => rest::conversation_summaries(&config, &token).await,
-                None => Ok(Vec::new()),
-            }
-        }
-    });
-    let key = cache_key(&app.user_id().unwrap_or_default());
-    let shown = RwSignal::new(storage::load::<Vec<ConversationSummary>>(&key));
-    let failure = RwSignal::new(None::<Text>);
-    Effect::new(move |_| match summaries.get() {
-        Some(Ok(list)) => {
-            storage::save(&key, &list);
-            failure.set(None);
-            shown.set(Some(list));
-        }
-        Some(Err(error)) => failure.set(Some(error.text())),
-        None => {}
-    });
-    // Keep the selection's header fresh, and open the only conversation a client has.
-    Effect::new(move |_| {
-        if let Some(list) = shown.get() {
-            match selected.get_untracked() {
-                Some(current) => {
-                    if let Some(fresh) = list
-                        .iter()
-                        .find(|s| s.conversation_id == current.conversation_id)
-                    {
-                        if *fresh != current {
-                            selected.set(Some(fresh.clone()));
-                        }
-                    }
-                }
-                None if list.len() == 1 => selected.set(list.first().cloned()),
-                None => {}
-            }
-        }
-    });
+    let (shown, failure) = (list.summaries, list.failure);
     let me = app.user_id().unwrap_or_default();
 
     view! {

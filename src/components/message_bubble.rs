@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::browser::short_time;
-use crate::chat::store::{Delivery, StoredMessage};
+use crate::chat::store::{SendState, StoredMessage};
 use crate::context::use_app;
 use crate::i18n::Text;
 
@@ -18,11 +18,11 @@ pub fn MessageBubble(
     on_delete: Callback<String>,
 ) -> impl IntoView {
     let app = use_app();
-    let delivery = match (message.delivery, message.is_read()) {
-        (Delivery::Failed, _) => Text::NotSent,
-        (Delivery::Pending, _) => Text::Sending,
-        (Delivery::Sent, true) => Text::Read,
-        (Delivery::Sent, false) => Text::Sent,
+    let delivery = match (message.send_state, message.is_read()) {
+        (SendState::Failed, _) => Text::NotSent,
+        (SendState::Pending, _) => Text::Sending,
+        (SendState::Sent, true) => Text::Read,
+        (SendState::Sent, false) => Text::Sent,
     };
     let ticks = match delivery {
         Text::Sending => "🕓",
@@ -30,7 +30,7 @@ pub fn MessageBubble(
         Text::Sent => "✓",
         _ => "!",
     };
-    let failed = message.delivery == Delivery::Failed;
+    let failed = message.send_state == SendState::Failed;
     let id = message.row.id.clone();
     let delete_id = message.row.id.clone();
     let created_at = message.row.created_at.clone();

@@ -3,15 +3,23 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::auth;
+use crate::chat::delivery;
 use crate::context::use_app;
-use crate::i18n::Text;
+use crate::i18n::{unsent_waiting, Text};
 use crate::session;
 
 #[component]
 pub fn SignIn() -> impl IntoView {
     let app = use_app();
-    let email = RwSignal::new(String::new());
+    // After the server ended a session: whose, and what waits for them on this device.
+    let ended = app.ended.get_untracked();
+    let waiting = ended.as_ref().map_or(0, |user| delivery::waiting(&user.id));
+    let email = RwSignal::new(
+        ended
+            .as_ref()
+            .and_then(|user| user.email.clone())
+            .unwrap_or_default(),
+    );
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<Text>);
@@ -25,11 +33,11 @@ pub fn SignIn() -> impl IntoView {
         error.set(None);
         let (email, password) = (email.get_untracked(), password.get_untracked());
         spawn_local(async move {
-            match auth::sign_in(&app.config(), &email, &password).await {
-                Ok(fresh) => session::adopt(app, fresh),
-                Err(failure) => error.set(Some(failure.text())),
+            // Signed in, this form is gone: only a failure is shown here.
+            if let Err(failure) = session::sign_in(app, &email, &password).await {
+                error.try_set(Some(failure.text()));
+                busy.try_set(false);
             }
-            busy.set(false);
         });
     };
 
@@ -40,6 +48,12 @@ pub fn SignIn() -> impl IntoView {
             </button>
             <form class="card" on:submit=submit>
                 <h1>{move || app.t(Text::SignInTitle)}</h1>
+                <Show when=move || ended.is_some()>
+                    <p class="notice" role="status">
+                        {move || app.t(Text::SessionExpired)}
+                        {move || (waiting > 0).then(|| format!(" {}", unsent_waiting(app.lang.get(), waiting)))}
+                    </p>
+                </Show>
                 <label>
                     <span>{move || app.t(Text::Email)}</span>
                     <input type="email" name="email" autocomplete="username" required

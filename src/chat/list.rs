@@ -1,0 +1,100 @@
+//! `use_conversation_list`: the person's conversations with the other person's name, the
+//! last message and the unread count — all from the database, fetched again whenever
+//! something changes (`AppContext::refresh_list`). The last list fetched is kept on the
+//! device, so the app opens (and queues messages) offline. A person with exactly one
+//! conversation finds it open when the app starts — once: after Back it stays closed.
+
+use leptos::prelude::*;
+
+use super::model::ConversationSummary;
+use crate::api::rest;
+use crate::context::AppContext;
+use crate::i18n::Text;
+use crate::storage;
+use crate::task::Tasks;
+
+/// Where a user's last conversation list is cached.
+fn cache_key(user_id: &str) -> String {
+    format!("coach-chat.conversations.{user_id}")
+}
+
+/// Deletes a user's cached list (they signed out).
+pub fn forget(user_id: &str) {
+    storage::remove(&cache_key(user_id));
+}
+
+#[derive(Clone, Copy)]
+pub struct ConversationList {
+    /// `None` until the first list (cached or fetched) is there.
+    pub summaries: RwSignal<Option<Vec<ConversationSummary>>>,
+    /// Why the last fetch failed, if it did.
+    pub failure: RwSignal<Option<Text>>,
+}
+
+/// Fetches the list whenever `app.list_version` moves, keeps `selected`'s summary fresh
+/// and opens a lone conversation at start.
+pub fn use_conversation_list(
+    app: AppContext,
+    selected: RwSignal<Option<ConversationSummary>>,
+) -> ConversationList {
+    let key = StoredValue::new(cache_key(&app.user_id().unwrap_or_default()));
+    let list = ConversationList {
+        summaries: RwSignal::new(storage::load(&key.get_value())),
+        failure: RwSignal::new(None),
+    };
+    let tasks = Tasks::of_current_owner();
+    // The first list of the session may open a lone conversation; later ones never do.
+    let auto_open_pending = StoredValue::new(true);
+    let fetches = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        app.list_version.track();
+        let (Some(token), config) = (app.token(), app.config()) else {
+            return;
+        };
+        let number = fetches.get_value().wrapping_add(1);
+        fetches.set_value(number);
+        tasks.spawn(async move {
+            let result = rest::conversation_summaries(&config, &token).await;
+            if fetches.try_get_value() != Some(number) {
+                return; // a newer fetch is under way; its answer is the one to show
+            }
+            match result {
+                Ok(summaries) => {
+                    if let Some(key) = key.try_get_value() {
+                        storage::save(&key, &summaries);
+                    }
+                    list.failure.try_set(None);
+                    list.summaries.try_set(Some(summaries));
+                }
+                Err(error) => {
+                    list.failure.try_set(Some(error.text()));
+                }
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let Some(summaries) = list.summaries.get() else {
+            return;
+        };
+        let current = selected.get_untracked();
+        match current {
+            // Keep the open conversation's header fresh.
+            Some(current) => {
+                if let Some(fresh) = summaries
+                    .iter()
+                    .find(|s| s.conversation_id == current.conversation_id)
+                {
+                    if *fresh != current {
+                        selected.set(Some(fresh.clone()));
+                    }
+                }
+            }
+            None if auto_open_pending.get_value() && summaries.len() == 1 => {
+                selected.set(summaries.first().cloned())
+            }
+            None => {}
+        }
+        auto_open_pending.set_value(false);
+    });
+    list
+}
