@@ -7,6 +7,7 @@ pub mod caller;
 pub mod cluster;
 pub mod db;
 pub mod error;
+pub mod faults;
 pub mod jwt;
 pub mod realtime;
 pub mod rest;
@@ -83,6 +84,8 @@ pub struct AppState {
     connections: AtomicU64,
     /// Flips to true once; sessions and background tasks end when they see it.
     pub shutdown: watch::Sender<bool>,
+    /// Faults tests asked for (`faults.rs`); none unless set.
+    pub faults: faults::FaultSet,
 }
 
 impl AppState {
@@ -98,6 +101,7 @@ impl AppState {
             last_miss_reload: std::sync::Mutex::new(None),
             connections: AtomicU64::new(0),
             shutdown: watch::channel(false).0,
+            faults: faults::FaultSet::default(),
         })
     }
 
@@ -172,10 +176,16 @@ pub fn app(state: Arc<AppState>) -> Router {
             HeaderName::from_static("x-supabase-api-version"),
         ]);
     let gateway = axum::middleware::from_fn_with_state(state.clone(), caller::require_api_key);
+    let faults = axum::middleware::from_fn_with_state(state.clone(), faults::inject);
     Router::new()
         .nest("/auth/v1", auth::router().layer(gateway.clone()))
         .nest("/rest/v1", rest::router().layer(gateway))
         .nest("/realtime/v1", realtime::router())
+        .route(
+            "/localbase/v1/faults",
+            axum::routing::put(faults::set).delete(faults::clear),
+        )
+        .layer(faults)
         .layer(cors)
         .with_state(state)
 }

@@ -283,3 +283,56 @@ async fn filters_order_limit_rpc_and_hostile_input() {
         .await;
     assert_eq!(still_there.len(), 5, "nothing was injected");
 }
+
+#[tokio::test]
+async fn a_read_receipt_is_set_once_by_the_server_clock_and_never_undone() {
+    let server = TestServer::start().await;
+    let (trainer, _) = server.sign_in(TRAINER).await;
+    let (client, _) = server.sign_in(CLIENT).await;
+    let sent: Vec<Value> = server
+        .rest(Method::POST, "messages", &trainer)
+        .header("Prefer", "return=representation")
+        .json(&json!({"conversation_id": CONVERSATION, "body": "прочети ме"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = sent[0]["id"].as_str().unwrap().to_string();
+    let patch = |read_at: Value| {
+        server
+            .rest(Method::PATCH, &format!("messages?id=eq.{id}"), &client)
+            .header("Prefer", "return=representation")
+            .json(&json!({ "read_at": read_at }))
+            .send()
+    };
+    // A backdated receipt is stored with the server's time instead.
+    let backdated = patch(json!("2000-01-01T00:00:00Z")).await.unwrap();
+    assert_eq!(backdated.status(), 200);
+    let row = &backdated.json::<Vec<Value>>().await.unwrap()[0];
+    let read_at = row["read_at"].as_str().unwrap().to_string();
+    assert!(
+        read_at.starts_with("20") && !read_at.starts_with("2000"),
+        "{read_at}"
+    );
+
+    for forged in [json!(null), json!("2030-01-01T00:00:00Z")] {
+        let response = patch(forged.clone()).await.unwrap();
+        assert_eq!(response.status(), 403, "{forged} is refused");
+        assert_eq!(response.json::<Value>().await.unwrap()["code"], "42501");
+    }
+    let stored: Vec<Value> = server
+        .rest(
+            Method::GET,
+            &format!("messages?id=eq.{id}&select=read_at"),
+            &trainer,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored[0]["read_at"], json!(read_at), "the receipt stands");
+}

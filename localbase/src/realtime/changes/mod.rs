@@ -29,7 +29,7 @@ pub async fn resolve_all(
         "Realtime was unable to connect to the project database".to_string()
     })?;
     // "Subscribed" must mean live: wait for the slot the changes come from.
-    if !state.changes.wait_reading(SLOT_WAIT).await {
+    if state.faults.refuse_postgres_changes() || !state.changes.wait_reading(SLOT_WAIT).await {
         return Err("Realtime was unable to connect to the project database".into());
     }
     let mut bindings = Vec::with_capacity(requested.len());
