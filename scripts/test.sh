@@ -44,7 +44,7 @@ cargo test --workspace --locked --lib --bins --tests --exclude coach-chat
 cargo test -p coach-chat --locked --lib
 
 step "end-to-end tests: two browsers through the built app (one test at a time: 2 cores)"
-cargo test -p coach-chat --locked --test e2e_chat --test e2e_reliability -- --test-threads=1
+cargo test -p coach-chat --locked --test e2e_chat --test e2e_reliability --test e2e_real_use -- --test-threads=1
 
 step "conformance: the official supabase-js against a fresh localbase"
 conformance/run.sh

@@ -178,6 +178,12 @@ pub struct StaticApp {
 
 impl StaticApp {
     pub fn serve(api_url: &str) -> StaticApp {
+        StaticApp::serve_with_script(api_url, None)
+    }
+
+    /// Like `serve`, with `script` run first thing in the page (before the app loads),
+    /// e.g. to skew the page's clock.
+    pub fn serve_with_script(api_url: &str, script: Option<&str>) -> StaticApp {
         let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst) + std::process::id() as u16 % 50;
         let port = 56000 + slot;
         let dir = workspace().join(format!("target/e2e/static-{port}"));
@@ -187,11 +193,14 @@ impl StaticApp {
             let path = entry.unwrap().path();
             std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
         }
-        let config = json!({
-            "supabase_url": api_url,
-            "supabase_anon_key": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0",
-        });
+        let config = json!({ "supabase_url": api_url, "supabase_anon_key": ANON_KEY });
         std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        if let Some(script) = script {
+            let index = dir.join("index.html");
+            let html = std::fs::read_to_string(&index).unwrap();
+            let html = html.replacen("<head>", &format!("<head><script>{script}</script>"), 1);
+            std::fs::write(index, html).unwrap();
+        }
         let child = Command::new("python3")
             .args([
                 "-m",
@@ -462,27 +471,177 @@ pub async fn recorded_statuses(browser: &Client) -> Vec<String> {
     serde_json::from_value(value).unwrap_or_default()
 }
 
+/// The Supabase CLI's well-known local anon key (localbase's default secret).
+pub const ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
+
 /// The Supabase CLI's well-known local service-role key (localbase's default secret).
 pub const SERVICE_ROLE_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 
-/// How many connections localbase has joined to a private topic (its diagnostic endpoint).
-pub fn subscribers(localbase: &Localbase, sub_topic: &str) -> u64 {
+/// One plain HTTP/1.0 request to localbase's API; returns the status and the body.
+pub fn http(
+    localbase: &Localbase,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", localbase.api_port)).expect("connect");
-    let request = format!(
-        "GET /realtime/v1/api/localbase/subscribers?topic={sub_topic}&private=true HTTP/1.0\r\n\
-         Host: 127.0.0.1\r\napikey: {SERVICE_ROLE_KEY}\r\n\r\n"
-    );
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
     stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("bad answer: {response}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// How many connections localbase has joined to a private topic (its diagnostic endpoint).
+pub fn subscribers(localbase: &Localbase, sub_topic: &str) -> u64 {
+    let path = format!("/realtime/v1/api/localbase/subscribers?topic={sub_topic}&private=true");
+    let (_, body) = http(
+        localbase,
+        "GET",
+        &path,
+        &[("apikey", SERVICE_ROLE_KEY)],
+        None,
+    );
     let value: serde_json::Value =
-        serde_json::from_str(body).unwrap_or_else(|_| panic!("bad answer: {response}"));
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("bad answer: {body}"));
     value["subscribers"]
         .as_u64()
-        .unwrap_or_else(|| panic!("bad answer: {response}"))
+        .unwrap_or_else(|| panic!("bad answer: {body}"))
+}
+
+/// Sets localbase's injected faults (see localbase/src/faults.rs); `json!({})` clears them.
+pub fn set_faults(localbase: &Localbase, faults: serde_json::Value) {
+    let (status, body) = http(
+        localbase,
+        "PUT",
+        "/localbase/v1/faults",
+        &[("apikey", SERVICE_ROLE_KEY)],
+        Some(&faults),
+    );
+    assert_eq!(status, 204, "faults set: {body}");
+}
+
+/// Signs a demo account in over HTTP; returns (access token, user id).
+pub fn api_sign_in(localbase: &Localbase, email: &str) -> (String, String) {
+    let (status, body) = http(
+        localbase,
+        "POST",
+        "/auth/v1/token?grant_type=password",
+        &[("apikey", ANON_KEY)],
+        Some(&json!({ "email": email, "password": PASSWORD })),
+    );
+    assert_eq!(status, 200, "sign-in of {email}: {body}");
+    let session: serde_json::Value = serde_json::from_str(&body).unwrap();
+    (
+        session["access_token"].as_str().unwrap().into(),
+        session["user"]["id"].as_str().unwrap().into(),
+    )
+}
+
+/// Stores a message as the holder of `token`, over REST.
+pub fn api_send(localbase: &Localbase, token: &str, conversation: &str, body: &str) {
+    let bearer = format!("Bearer {token}");
+    let (status, answer) = http(
+        localbase,
+        "POST",
+        "/rest/v1/messages",
+        &[("apikey", ANON_KEY), ("Authorization", &bearer)],
+        Some(&json!({ "conversation_id": conversation, "body": body })),
+    );
+    assert_eq!(status, 201, "message stored: {answer}");
+}
+
+/// Starts recording the page's uncaught errors (a Rust panic shows as `unreachable`).
+pub async fn record_errors(browser: &Client) {
+    browser
+        .execute(
+            "window.__errors = [];
+             addEventListener('error', e => window.__errors.push(String(e.message || e.error)));
+             addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));",
+            vec![],
+        )
+        .await
+        .expect("install error recorder");
+}
+
+/// The uncaught errors recorded since `record_errors`.
+pub async fn recorded_errors(browser: &Client) -> Vec<String> {
+    let value = browser
+        .execute("return window.__errors || []", vec![])
+        .await
+        .unwrap_or_default();
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+/// Makes the page believe it is hidden (another tab, a minimised window) or visible
+/// again, as the browser would tell it.
+pub async fn set_hidden(browser: &Client, hidden: bool) {
+    let script = "const hidden = arguments[0];
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => hidden ? 'hidden' : 'visible' });
+        document.dispatchEvent(new Event('visibilitychange'));";
+    browser
+        .execute(script, vec![json!(hidden)])
+        .await
+        .expect("visibility changed");
+}
+
+/// The delivery state (tick title) of one's own bubble with exactly `text`.
+pub async fn ticks_of(browser: &Client, text: &str) -> Option<String> {
+    let script = "return Array.from(document.querySelectorAll('.bubble.mine'))
+        .filter(b => b.querySelector('.body').textContent === arguments[0])
+        .map(b => b.querySelector('.ticks').getAttribute('title'))[0] || null";
+    browser
+        .execute(script, vec![json!(text)])
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
+/// Waits until one's own bubble with `text` shows `state` ("Изпратено", "Прочетено", …).
+pub async fn wait_for_ticks(browser: &Client, text: &str, state: &str, within: Duration) {
+    eventually(within, &format!("{text:?} shown as {state}"), || async {
+        (ticks_of(browser, text).await.as_deref() == Some(state)).then_some(())
+    })
+    .await;
+}
+
+/// Clicks the first element matching `selector`.
+pub async fn click(browser: &Client, selector: &str) {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|_| panic!("{selector} on the page"))
+        .click()
+        .await
+        .unwrap_or_else(|_| panic!("{selector} clicked"));
+}
+
+/// Whether an element matching `selector` is on the page now.
+pub async fn shows(browser: &Client, selector: &str) -> bool {
+    browser.find(Locator::Css(selector)).await.is_ok()
 }
 
 /// The trainer and the client, each in their own browser, signed in at `app_url`, with

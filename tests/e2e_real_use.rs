@@ -1,0 +1,537 @@
+//! End-to-end: real use beyond the scripted path — a quick switch while a request is
+//! slow, Back on a phone, a tab coming back from the background, two tabs of one person,
+//! a skewed clock, hostile broadcasts, requests that hang or fail after the commit, and a
+//! long unread history.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+
+const ELENA_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
+const TRAINER_ID: &str = "a1000000-0000-4000-8000-000000000001";
+const CLIENT_ID: &str = "a1000000-0000-4000-8000-000000000002";
+const SENT: &str = "Изпратено";
+const READ: &str = "Прочетено";
+
+fn conversation_button(id: &str) -> String {
+    format!("button.conversation[data-conversation='{id}']")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quick_switch_back_on_a_phone_a_hidden_tab_and_sign_out_mid_send() {
+    let localbase = Localbase::start();
+    let chat = Chat::open(&localbase.app_url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
+    record_errors(trainer).await;
+    record_errors(client).await;
+
+    // Switching back and forth while every history request takes 1.5 s.
+    set_faults(
+        &localbase,
+        json!({"rules": [{"method": "GET", "path": "/rest/v1/messages",
+                          "query": "order=created_at.desc", "delay_ms": 1500, "times": 20}]}),
+    );
+    for id in [
+        ELENA_CONVERSATION,
+        TRAINER_CLIENT_CONVERSATION,
+        ELENA_CONVERSATION,
+        TRAINER_CLIENT_CONVERSATION,
+    ] {
+        click(trainer, &conversation_button(id)).await;
+    }
+    // The last one's history arrives after the answers to the abandoned requests.
+    eventually(
+        Duration::from_secs(15),
+        "the history switched to",
+        || async {
+            bubble_texts(trainer)
+                .await
+                .iter()
+                .any(|t| t.starts_with("Нормално е."))
+                .then_some(())
+        },
+    )
+    .await;
+    set_faults(&localbase, json!({}));
+    assert_eq!(
+        recorded_errors(trainer).await,
+        Vec::<String>::new(),
+        "answers for conversations switched away from break nothing"
+    );
+
+    // On a phone, Back leaves the lone conversation closed, whatever arrives.
+    client.set_window_size(400, 800).await.unwrap();
+    click(client, ".chat button.back").await;
+    let first = unique("Back-1");
+    let second = unique("Back-2");
+    for (text, count) in [(&first, "1"), (&second, "2")] {
+        send(trainer, text).await;
+        let badge = format!(
+            "{} .unread",
+            conversation_button(TRAINER_CLIENT_CONVERSATION)
+        );
+        eventually(
+            Duration::from_secs(10),
+            "the unread count on the list",
+            || async {
+                let element = client.find(fantoccini::Locator::Css(&badge)).await.ok()?;
+                (element.text().await.ok()? == count).then_some(())
+            },
+        )
+        .await;
+    }
+    assert!(
+        !shows(client, "section.chat[data-conversation]").await,
+        "the conversation stays closed after Back"
+    );
+    for text in [&first, &second] {
+        assert_eq!(
+            ticks_of(trainer, text).await.as_deref(),
+            Some(SENT),
+            "not read"
+        );
+    }
+
+    // Opened, they are read; then a hidden tab reads nothing until it is seen again.
+    client.set_window_size(1100, 800).await.unwrap();
+    open_conversation(client, TRAINER_CLIENT_CONVERSATION).await;
+    for text in [&first, &second] {
+        wait_for_ticks(trainer, text, READ, Duration::from_secs(10)).await;
+    }
+    set_hidden(client, true).await;
+    let while_away = [unique("Away-1"), unique("Away-2")];
+    for text in &while_away {
+        send(trainer, text).await;
+        eventually(
+            Duration::from_secs(10),
+            "arrival in the hidden tab",
+            || async { bubble_texts(client).await.contains(text).then_some(()) },
+        )
+        .await;
+    }
+    for text in &while_away {
+        assert_eq!(
+            ticks_of(trainer, text).await.as_deref(),
+            Some(SENT),
+            "nobody looked"
+        );
+    }
+    set_hidden(client, false).await;
+    for text in &while_away {
+        wait_for_ticks(trainer, text, READ, Duration::from_secs(10)).await;
+    }
+
+    // Signing out while an insert is still out: the late answer breaks nothing.
+    set_faults(
+        &localbase,
+        json!({"rules": [{"method": "POST", "path": "/rest/v1/messages", "delay_ms": 1500}]}),
+    );
+    let last = unique("Last");
+    send(client, &last).await;
+    click(client, ".topbar button.sign-out").await;
+    click(client, ".confirm button.sign-out-anyway").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css("form.card"))
+        .await
+        .expect("signed out");
+    // Signing out abandoned the request; had it not, its answer would be in by now.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(recorded_errors(client).await, Vec::<String>::new());
+    assert_eq!(recorded_errors(trainer).await, Vec::<String>::new());
+    chat.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_tabs_of_one_person_share_unsent_messages_and_one_session() {
+    let mut localbase = Localbase::start_with(&["--jwt-expiry", "20"]);
+    let site = StaticApp::serve(&localbase.api_url());
+    let chat = Chat::open(&site.url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
+    let first_tab = client.window().await.unwrap();
+    let second_tab = client.new_window(true).await.unwrap().handle;
+    client.switch_to_window(second_tab.clone()).await.unwrap();
+    client.goto(&site.url()).await.unwrap();
+    wait_subscribed(client).await; // the session is shared: no second sign-in
+
+    // Offline, each tab queues messages; each shows all of them waiting.
+    tokio::task::block_in_place(|| localbase.stop());
+    let run = unique("Tabs").replace(' ', "");
+    let expected: Vec<String> = ["B0", "B1", "B2", "A0", "A1", "A2"]
+        .iter()
+        .map(|label| format!("{run} {label}"))
+        .collect();
+    for text in &expected[..3] {
+        send(client, text).await;
+    }
+    client.switch_to_window(first_tab.clone()).await.unwrap();
+    for text in &expected[3..] {
+        send(client, text).await;
+    }
+    for tab in [&first_tab, &second_tab] {
+        client.switch_to_window(tab.clone()).await.unwrap();
+        let texts = eventually(Duration::from_secs(10), "all six in this tab", || async {
+            let texts = texts_with(client, &run).await;
+            (texts.len() == 6).then_some(texts)
+        })
+        .await;
+        assert_eq!(texts, expected, "in the order they were written");
+        assert_eq!(pending_bubbles(client).await, 6, "all waiting, visibly");
+    }
+
+    tokio::task::block_in_place(|| localbase.resume());
+    let at_trainer = wait_for_all(trainer, "trainer", &run, 6, Duration::from_secs(60)).await;
+    assert_eq!(at_trainer, expected, "each once, in order");
+    for tab in [&first_tab, &second_tab] {
+        client.switch_to_window(tab.clone()).await.unwrap();
+        let texts = wait_for_all(client, "client tab", &run, 6, Duration::from_secs(30)).await;
+        assert_eq!(texts, expected);
+        record_statuses(client).await;
+    }
+
+    // 20-second tokens: both tabs live through several refreshes of one session.
+    let talk = unique("Refresh").replace(' ', "");
+    let mut said = Vec::new();
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(45) {
+        let tab = if said.len() % 2 == 0 {
+            &first_tab
+        } else {
+            &second_tab
+        };
+        client.switch_to_window(tab.clone()).await.unwrap();
+        let text = format!("{talk} {:02}", said.len());
+        send(client, &text).await;
+        said.push(text);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let at_trainer = wait_for_all(
+        trainer,
+        "trainer",
+        &talk,
+        said.len(),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(at_trainer, said);
+    for tab in [&first_tab, &second_tab] {
+        client.switch_to_window(tab.clone()).await.unwrap();
+        assert!(
+            shows(client, ".topbar").await && !shows(client, "form.card").await,
+            "still signed in"
+        );
+        let statuses = recorded_statuses(client).await;
+        assert!(
+            !statuses
+                .iter()
+                .any(|s| s == "CHANNEL_ERROR" || s == "CLOSED"),
+            "the channel never failed: {statuses:?}"
+        );
+    }
+    chat.close().await;
+}
+
+/// Runs in the trainer's page: a second socket with the trainer's own token, sending
+/// what a modified client could — a message the database never stored, one claiming
+/// to come from the client, and a read receipt for a message nobody read.
+const FORGE: &str = "
+const [wsUrl, apikey, conversation, trainerId, clientId, unreadId, done] = arguments;
+const token = JSON.parse(localStorage.getItem('coach-chat.session')).access_token;
+const topic = 'realtime:conversation:' + conversation;
+const now = new Date().toISOString();
+const message = (id, sender, body) => ({ id, conversation_id: conversation, sender_id: sender,
+    body, created_at: now, read_at: null });
+const ws = new WebSocket(wsUrl + '/realtime/v1/websocket?apikey=' + apikey + '&vsn=1.0.0');
+const push = (event, payload, ref) => ws.send(JSON.stringify({ topic, event, payload, ref, join_ref: '1' }));
+ws.onopen = () => push('phx_join', { config: { private: true, broadcast: { self: false } }, access_token: token }, '1');
+ws.onmessage = (m) => {
+  const frame = JSON.parse(m.data);
+  if (frame.ref !== '1' || frame.event !== 'phx_reply') return;
+  const say = (event, payload, ref) => push('broadcast', { type: 'broadcast', event, payload }, ref);
+  say('new_message', message(crypto.randomUUID(), trainerId, 'ФАНТОМ'), '2');
+  say('new_message', message(crypto.randomUUID(), clientId, 'ПОДМЯНА'), '3');
+  say('message_read', { ids: [unreadId], read_at: now }, '4');
+  setTimeout(() => { ws.close(); done(frame.payload.status); }, 300);
+};";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_broadcasts_hung_requests_and_errors_after_the_commit_lose_nothing() {
+    let localbase = Localbase::start();
+    let chat = Chat::open(&localbase.app_url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
+    client
+        .execute(
+            "window.__seen = new Set();
+             new MutationObserver(() => document.querySelectorAll('.bubble .body')
+                 .forEach(b => window.__seen.add(b.textContent)))
+               .observe(document.body, { subtree: true, childList: true, characterData: true });",
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    // The trainer looks elsewhere, so the client's message stays unread.
+    open_conversation(trainer, ELENA_CONVERSATION).await;
+    let unread = unique("Unread");
+    send(client, &unread).await;
+    wait_for_ticks(client, &unread, SENT, Duration::from_secs(10)).await;
+    let unread_id = client
+        .execute(
+            "return Array.from(document.querySelectorAll('.bubble.mine'))
+               .find(b => b.querySelector('.body').textContent === arguments[0]).dataset.id",
+            vec![json!(unread)],
+        )
+        .await
+        .unwrap();
+    let ws_url = localbase.api_url().replace("http://", "ws://");
+    let joined = trainer
+        .execute_async(
+            FORGE,
+            vec![
+                json!(ws_url),
+                json!(ANON_KEY),
+                json!(TRAINER_CLIENT_CONVERSATION),
+                json!(TRAINER_ID),
+                json!(CLIENT_ID),
+                unread_id,
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(joined, json!("ok"), "a participant may broadcast");
+    eventually(
+        Duration::from_secs(5),
+        "the forged message shown as a hint",
+        || async {
+            bubble_texts(client)
+                .await
+                .contains(&"ФАНТОМ".to_string())
+                .then_some(())
+        },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        "the forged message gone: the database never had it",
+        || async {
+            (!bubble_texts(client).await.contains(&"ФАНТОМ".to_string())).then_some(())
+        },
+    )
+    .await;
+    wait_for_ticks(client, &unread, SENT, Duration::from_secs(10)).await;
+    let seen: Vec<String> = serde_json::from_value(
+        client
+            .execute("return Array.from(window.__seen)", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !seen.iter().any(|t| t == "ПОДМЯНА"),
+        "a broadcast in the client's own name is never shown: {seen:?}"
+    );
+
+    // Five 503s, each after the commit: the message is stored, so it is sent, not failed.
+    open_conversation(trainer, TRAINER_CLIENT_CONVERSATION).await;
+    set_faults(
+        &localbase,
+        json!({"rules": [{"method": "POST", "path": "/rest/v1/messages", "status_after": 503, "times": 5}]}),
+    );
+    let stored = unique("Stored despite 503");
+    send(client, &stored).await;
+    eventually(Duration::from_secs(45), "stored, not failed", || async {
+        let ticks = ticks_of(client, &stored).await?;
+        assert_ne!(ticks, "Не е изпратено", "a stored message shown as failed");
+        (ticks == SENT || ticks == READ).then_some(())
+    })
+    .await;
+    let at_trainer = eventually(Duration::from_secs(10), "at the trainer", || async {
+        let texts = texts_with(trainer, &stored).await;
+        (!texts.is_empty()).then_some(texts)
+    })
+    .await;
+    assert_eq!(at_trainer.len(), 1, "once");
+
+    // An insert that never answers holds up nothing for long.
+    set_faults(
+        &localbase,
+        json!({"rules": [{"method": "POST", "path": "/rest/v1/messages", "hang": true}]}),
+    );
+    let run = unique("Hang").replace(' ', "");
+    let expected: Vec<String> = (0..3).map(|i| format!("{run} {i}")).collect();
+    for text in &expected {
+        send(client, text).await;
+    }
+    let at_trainer = wait_for_all(trainer, "trainer", &run, 3, Duration::from_secs(40)).await;
+    assert_eq!(at_trainer, expected, "each once, in order");
+    wait_for_all(client, "client", &run, 3, Duration::from_secs(10)).await;
+
+    // When the server cannot offer the backup path, the conversation says so.
+    set_faults(&localbase, json!({"refuse_postgres_changes": true}));
+    open_conversation(trainer, ELENA_CONVERSATION).await;
+    click(trainer, &conversation_button(TRAINER_CLIENT_CONVERSATION)).await;
+    trainer
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(".chat .backup-off"))
+        .await
+        .expect("the backup path's absence is shown");
+    set_faults(&localbase, json!({}));
+    chat.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_unread_history_opens_on_its_newest_page_without_holes() {
+    let localbase = Localbase::start();
+    let (trainer_token, _) = api_sign_in(&localbase, TRAINER);
+    let (elena_token, _) = api_sign_in(&localbase, CLIENT2);
+    let run = unique("Hist").replace(' ', "");
+    // 320 messages, 135 of them Elena's and unread, between the trainer's replies.
+    let written: Vec<String> = (0..320).map(|i| format!("{run} {i:03}")).collect();
+    for (i, text) in written.iter().enumerate() {
+        let token = if i % 64 < 27 {
+            &elena_token
+        } else {
+            &trainer_token
+        };
+        api_send(&localbase, token, ELENA_CONVERSATION, text);
+    }
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;
+    open_conversation(&trainer, ELENA_CONVERSATION).await;
+    // Reading marks all 135 read; their updates arrive before any later insert.
+    eventually(
+        Duration::from_secs(15),
+        "the unread count cleared",
+        || async {
+            let badge = format!("{} .unread", conversation_button(ELENA_CONVERSATION));
+            (!shows(&trainer, &badge).await).then_some(())
+        },
+    )
+    .await;
+    let marker = format!("{run} after");
+    api_send(&localbase, &elena_token, ELENA_CONVERSATION, &marker);
+    let shown = eventually(Duration::from_secs(10), "the message after", || async {
+        let texts = texts_with(&trainer, &run).await;
+        texts.contains(&marker).then_some(texts)
+    })
+    .await;
+    let mut expected: Vec<String> = written[written.len() - 50..].to_vec();
+    expected.push(marker);
+    assert_eq!(
+        shown, expected,
+        "the newest 50, in order, nothing older wedged in"
+    );
+    trainer.close().await.unwrap();
+}
+
+/// Run before the app loads: the page's clock reads an hour ahead of the world, and
+/// every token refresh is counted.
+const CLOCK_AN_HOUR_AHEAD: &str = "(() => {
+  const skew = 3600e3, Real = Date;
+  function Skewed(...args) {
+    if (!new.target) return new Real(Real.now() + skew).toString();
+    return args.length ? new Real(...args) : new Real(Real.now() + skew);
+  }
+  Skewed.prototype = Real.prototype;
+  Skewed.now = () => Real.now() + skew;
+  Skewed.parse = Real.parse;
+  Skewed.UTC = Real.UTC;
+  globalThis.Date = Skewed;
+  window.__refreshes = 0;
+  const realFetch = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : input.url;
+    if (url.includes('grant_type=refresh_token')) window.__refreshes++;
+    return realFetch.apply(this, arguments);
+  };
+})();";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clock_an_hour_ahead_neither_loops_refreshes_nor_misplaces_messages() {
+    let localbase = Localbase::start_with(&["--jwt-expiry", "20"]);
+    let skewed = StaticApp::serve_with_script(&localbase.api_url(), Some(CLOCK_AN_HOUR_AHEAD));
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    let client = driver.browser().await;
+    sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;
+    sign_in(&client, &skewed.url(), CLIENT, PASSWORD).await;
+    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_subscribed(&client).await;
+    record_statuses(&client).await;
+
+    let run = unique("Skew").replace(' ', "");
+    let mut said = Vec::new();
+    for i in 0..8 {
+        let (who, browser) = if i % 2 == 0 {
+            ("C", &client)
+        } else {
+            ("T", &trainer)
+        };
+        let text = format!("{run} {who}{i}");
+        send(browser, &text).await;
+        said.push(text);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    assert_eq!(
+        wait_for_all(&client, "client", &run, 8, Duration::from_secs(20)).await,
+        said
+    );
+    let refreshes = client
+        .execute("return window.__refreshes", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(
+        (2..=8).contains(&refreshes),
+        "about one refresh per 10 s of a 20 s token, not a loop: {refreshes} in 40 s"
+    );
+    let statuses = recorded_statuses(&client).await;
+    assert!(
+        !statuses
+            .iter()
+            .any(|s| s == "CHANNEL_ERROR" || s == "CLOSED"),
+        "{statuses:?}"
+    );
+
+    // A message waiting for the server is stamped by the server's clock, not the page's.
+    set_faults(
+        &localbase,
+        json!({"rules": [{"method": "POST", "path": "/rest/v1/messages", "delay_ms": 3000}]}),
+    );
+    let pending = unique("Pending");
+    send(&client, &pending).await;
+    let gap = client
+        .execute(
+            "const mine = Array.from(document.querySelectorAll('.bubble.mine'))
+               .find(b => b.querySelector('.body').textContent === arguments[0]);
+             const theirs = Array.from(document.querySelectorAll('.bubble:not(.mine)')).pop();
+             return (new Date(mine.querySelector('time').getAttribute('datetime'))
+               - new Date(theirs.querySelector('time').getAttribute('datetime'))) / 1000;",
+            vec![json!(pending)],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(
+        (0.0..60.0).contains(&gap),
+        "the pending bubble is {gap} s after the trainer's last message, not an hour"
+    );
+    assert_eq!(
+        ticks_of(&client, &pending).await.as_deref(),
+        Some("Изпраща се")
+    );
+    let texts = wait_for_all(&client, "client", &pending, 1, Duration::from_secs(15)).await;
+    assert_eq!(texts.len(), 1);
+    trainer.close().await.unwrap();
+    client.close().await.unwrap();
+}
