@@ -211,3 +211,84 @@ async fn without_broadcast_messages_still_arrive_through_postgres_changes_within
     assert_eq!(at_trainer.len(), 3, "once each: {at_trainer:?}");
     chat.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_the_server_ends_keeps_the_unsent_messages_for_the_same_person() {
+    let mut localbase = Localbase::start_with(&["--jwt-expiry", "20"]);
+    let site = StaticApp::serve(&localbase.api_url());
+    let chat = Chat::open(&site.url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
+
+    // Every session of the client is revoked elsewhere (e.g. "sign out everywhere").
+    let (token, _) = api_sign_in(&localbase, CLIENT);
+    let bearer = format!("Bearer {token}");
+    let (status, _) = http(
+        &localbase,
+        "POST",
+        "/auth/v1/logout?scope=global",
+        &[("apikey", ANON_KEY), ("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(status, 204);
+    // Before the client notices, the server goes away; the client writes on.
+    tokio::task::block_in_place(|| localbase.stop());
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(
+            ".topbar .live[data-status=CHANNEL_ERROR]",
+        ))
+        .await
+        .expect("the top bar says the list is not live");
+    let run = unique("Ended").replace(' ', "");
+    let expected: Vec<String> = (0..2).map(|i| format!("{run} {i}")).collect();
+    for text in &expected {
+        send(client, text).await;
+    }
+    // Back after the access token expired: the refresh is refused.
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    tokio::task::block_in_place(|| localbase.resume());
+    let notice = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(fantoccini::Locator::Css("form.card .notice"))
+        .await
+        .expect("asked to sign in again")
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notice.contains("2 неизпратени съобщения"),
+        "the waiting messages are named: {notice}"
+    );
+    let email = client
+        .find(fantoccini::Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(email.as_deref(), Some(CLIENT), "the form knows who it was");
+    client
+        .find(fantoccini::Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(fantoccini::Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let at_trainer = wait_for_all(trainer, "trainer", &run, 2, Duration::from_secs(60)).await;
+    assert_eq!(
+        at_trainer, expected,
+        "sent once the same person is back, once each"
+    );
+    let at_client = wait_for_all(client, "client", &run, 2, Duration::from_secs(30)).await;
+    assert_eq!(at_client, expected);
+    chat.close().await;
+}
