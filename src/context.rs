@@ -45,7 +45,7 @@ impl AppContext {
     }
 
     pub fn config(&self) -> Config {
-        self.config.get_value()
+        self.config.try_get_value().unwrap_or_default()
     }
 
     pub fn token(&self) -> Option<String> {

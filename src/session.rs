@@ -37,13 +37,13 @@ thread_local! {
 /// session first when it is due.
 pub async fn restore(app: AppContext) {
     if let Some(clock) = storage::load::<ServerClock>(CLOCK_KEY) {
-        app.clock.set(clock);
+        app.clock.try_set(clock);
     }
     let Some(stored) = storage::load::<Session>(SESSION_KEY) else {
         return;
     };
     let due = stored.refresh_in_ms(app.server_now_ms()) == 0.0;
-    app.session.set(Some(stored));
+    app.session.try_set(Some(stored));
     if due {
         refresh(app).await;
     }
@@ -52,7 +52,7 @@ pub async fn restore(app: AppContext) {
 /// Makes `session` (just issued by the server between local `sent_ms` and
 /// `received_ms`) the current one, learning the server's clock from its issue time.
 pub fn adopt_fresh(app: AppContext, session: Session, sent_ms: f64, received_ms: f64) {
-    app.clock.update(|clock| {
+    app.clock.try_update(|clock| {
         clock.observe(
             session.issued_at() as f64 * 1000.0,
             1000.0,
@@ -60,7 +60,9 @@ pub fn adopt_fresh(app: AppContext, session: Session, sent_ms: f64, received_ms:
             received_ms,
         )
     });
-    storage::save(CLOCK_KEY, &app.clock.get_untracked());
+    if let Some(clock) = app.clock.try_get_untracked() {
+        storage::save(CLOCK_KEY, &clock);
+    }
     storage::save(SESSION_KEY, &session);
     use_session(app, session);
 }
@@ -70,8 +72,8 @@ fn use_session(app: AppContext, session: Session) {
     if let Some(client) = app.realtime.try_get_value().flatten() {
         client.set_auth(&session.access_token);
     }
-    app.ended.set(None);
-    app.session.set(Some(session));
+    app.ended.try_set(None);
+    app.session.try_set(Some(session));
 }
 
 /// Signs in with a password.
@@ -127,17 +129,20 @@ pub fn use_session_keeper(app: AppContext) {
 fn on_stored_session_changed(app: AppContext, stored: Option<Session>) {
     match stored {
         Some(session) => {
-            let known = app.session.with_untracked(|s| {
-                s.as_ref()
-                    .is_some_and(|s| s.refresh_token == session.refresh_token)
-            });
+            let known = app
+                .session
+                .try_with_untracked(|s| {
+                    s.as_ref()
+                        .is_some_and(|s| s.refresh_token == session.refresh_token)
+                })
+                .unwrap_or(false);
             if !known {
                 use_session(app, session);
             }
         }
         None => {
             if app.session.with_untracked(Option::is_some) {
-                app.session.set(None);
+                app.session.try_set(None);
             }
         }
     }
@@ -197,10 +202,10 @@ fn refreshed_elsewhere(current: &Session) -> Option<Session> {
 /// The server will not refresh the session: the person must sign in again. Nothing they
 /// wrote is deleted — the outbox waits, per user, for them to be back.
 fn session_ended(app: AppContext) {
-    let user = app.session.get_untracked().map(|s| s.user);
+    let user = app.session.try_get_untracked().flatten().map(|s| s.user);
     storage::remove(SESSION_KEY);
-    app.ended.set(user);
-    app.session.set(None);
+    app.ended.try_set(user);
+    app.session.try_set(None);
 }
 
 /// Forgets the session on this device: stored credentials, the cached conversation list
@@ -211,8 +216,8 @@ pub fn sign_out_locally(app: AppContext) {
         crate::chat::list::forget(&user_id);
     }
     storage::remove(SESSION_KEY);
-    app.ended.set(None);
-    app.session.set(None);
+    app.ended.try_set(None);
+    app.session.try_set(None);
 }
 
 /// Signs out on the server too (its refresh token stops working).

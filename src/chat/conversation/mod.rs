@@ -9,13 +9,14 @@
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+mod hints;
+mod outbox_view;
+mod reading;
 
 use super::delivery::Delivery;
-use super::model::{
-    ids_from_read_broadcast, message_from_broadcast, ConversationSummary, MessageRow,
-};
-use super::outbox::Outbox;
+use super::model::{ConversationSummary, MessageRow};
 use super::store::{MessageStore, Source};
 use crate::api::{rest, ApiError};
 use crate::browser::new_uuid;
@@ -24,9 +25,6 @@ use crate::i18n::Text;
 use crate::realtime::{ChangesFilter, ChannelEvent, ChannelHandle, JoinConfig, Status};
 use crate::task::Tasks;
 use crate::time::format_micros;
-
-/// How long a broadcast may stand unconfirmed before the database is asked about it.
-const CONFIRM_AFTER_MS: u32 = 3_000;
 
 /// Handle to the open conversation; cheap to copy into event handlers.
 #[derive(Clone, Copy)]
@@ -122,11 +120,11 @@ pub fn use_conversation(
 }
 
 impl Conversation {
-    fn id(&self) -> Option<String> {
+    pub(super) fn id(&self) -> Option<String> {
         self.conversation_id.try_get_value()
     }
 
-    fn spawn(&self, task: impl std::future::Future<Output = ()> + 'static) {
+    pub(super) fn spawn(&self, task: impl std::future::Future<Output = ()> + 'static) {
         if let Some(tasks) = self.tasks.try_get_value() {
             tasks.spawn(task);
         }
@@ -187,79 +185,6 @@ impl Conversation {
         }
     }
 
-    fn on_new_message(self, payload: Value) {
-        let (Some(id), Some(other)) = (self.id(), self.other_id.try_get_value()) else {
-            return;
-        };
-        // Only a well-formed message from the other participant is shown, and only until
-        // the database says otherwise (our own come from the database).
-        let Some(row) = message_from_broadcast(payload, &id, &other) else {
-            return;
-        };
-        self.store
-            .try_update(|store| store.apply(row, Source::Broadcast));
-        self.confirm_soon();
-        self.mark_read();
-        self.app.refresh_list();
-    }
-
-    fn on_read(self, payload: &Value) {
-        let Some(me) = self.app.user_id() else {
-            return;
-        };
-        let ids = ids_from_read_broadcast(payload);
-        let claimed = self
-            .store
-            .try_update(|store| {
-                let mine: Vec<String> = ids
-                    .into_iter()
-                    .filter(|id| store.get(id).is_some_and(|m| m.row.sender_id == me))
-                    .collect();
-                store.claim_read(&mine)
-            })
-            .unwrap_or(false);
-        if claimed {
-            self.confirm_soon();
-        }
-    }
-
-    /// Asks the database, in a moment, about what only broadcasts vouch for.
-    fn confirm_soon(self) {
-        let idle = self
-            .confirm_timer
-            .try_with_value(Option::is_none)
-            .unwrap_or(false);
-        if !idle {
-            return;
-        }
-        let timer = Timeout::new(CONFIRM_AFTER_MS, move || {
-            let _ = self.confirm_timer.try_update_value(|timer| timer.take());
-            self.confirm();
-        });
-        let _ = self
-            .confirm_timer
-            .try_update_value(|slot| *slot = Some(timer));
-    }
-
-    fn confirm(self) {
-        let asked = self
-            .store
-            .try_with_untracked(MessageStore::unconfirmed)
-            .unwrap_or_default();
-        let (Some(id), Some(token), false) = (self.id(), self.app.token(), asked.is_empty()) else {
-            return;
-        };
-        let config = self.app.config();
-        self.spawn(async move {
-            match rest::messages_by_id(&config, &token, &id, &asked).await {
-                Ok(rows) => {
-                    self.store.try_update(|store| store.confirm(&asked, rows));
-                }
-                Err(_) => self.confirm_soon(), // ask again later
-            }
-        });
-    }
-
     /// History on the first SUBSCRIBED; on every later one, whatever was missed.
     fn fill_gap(self) {
         let (Some(id), Some(token), config) = (self.id(), self.app.token(), self.app.config())
@@ -288,128 +213,17 @@ impl Conversation {
         });
     }
 
-    fn report(self, error: &ApiError) {
+    pub(super) fn report(self, error: &ApiError) {
         web_sys::console::warn_1(&format!("conversation: {error}").into());
         self.problem.try_set(Some(error.text()));
     }
 
-    /// Marks the other person's unread messages read (in the database first), then tells
-    /// them at once with a `message_read` broadcast. Only while the page is visible; one
-    /// request at a time.
-    fn mark_read(self) {
-        let Some(me) = self.app.user_id() else {
-            return;
-        };
-        let unread = self
-            .store
-            .try_with_untracked(|store| {
-                store
-                    .messages()
-                    .iter()
-                    .any(|m| m.row.sender_id != me && !m.is_read())
-            })
-            .unwrap_or(false);
-        let visible = self.app.visible.try_get_untracked().unwrap_or(false);
-        if !unread || !visible {
-            return;
-        }
-        let busy = self
-            .marking
-            .try_update_value(|marking| match marking {
-                Some(again) => {
-                    *again = true;
-                    true
-                }
-                None => {
-                    *marking = Some(false);
-                    false
-                }
-            })
-            .unwrap_or(true);
-        let (false, Some(id), Some(token)) = (busy, self.id(), self.app.token()) else {
-            return;
-        };
-        let config = self.app.config();
-        self.spawn(async move {
-            match rest::mark_conversation_read(&config, &token, &id).await {
-                Ok(ids) if !ids.is_empty() => {
-                    let read_at = format_micros((self.app.server_now_ms() * 1000.0) as i64);
-                    self.store
-                        .try_update(|store| store.mark_read(&ids, &read_at));
-                    self.broadcast("message_read", json!({ "ids": ids, "read_at": read_at }));
-                    self.app.refresh_list();
-                }
-                Ok(_) => {}
-                Err(error) => self.report(&error),
-            }
-            let again = self
-                .marking
-                .try_update_value(|marking| marking.take())
-                .flatten()
-                .unwrap_or(false);
-            if again {
-                self.mark_read();
-            }
-        });
-    }
-
-    fn broadcast(self, event: &str, payload: Value) {
+    pub(super) fn broadcast(self, event: &str, payload: Value) {
         let _ = self.channel.try_with_value(|channel| {
             if let Some(channel) = channel {
                 channel.broadcast(event, payload);
             }
         });
-    }
-
-    /// Shows this conversation's messages of the outbox: waiting ones as pending or
-    /// failed, delivered ones with the server's row (announced by broadcast when they
-    /// were written here), deleted ones gone.
-    fn show_outbox(self, outbox: &Outbox) {
-        let Some(id) = self.id() else {
-            return;
-        };
-        let mut announce = Vec::new();
-        self.store.try_maybe_update(|store| {
-            let mut changed = false;
-            for item in outbox.items() {
-                if item.row.conversation_id == id {
-                    changed |= store.show_unsent(item.row.clone(), item.failed);
-                }
-            }
-            for done in outbox.done() {
-                match &done.stored {
-                    Some(row) => {
-                        let unconfirmed = store
-                            .get(&row.id)
-                            .is_some_and(|m| m.source == Source::Local);
-                        if unconfirmed {
-                            store.apply(row.clone(), Source::Database);
-                            changed = true;
-                        }
-                        let written_here = self
-                            .sent_here
-                            .try_update_value(|sent| {
-                                let here = sent.contains(&row.id);
-                                sent.retain(|sent| *sent != row.id);
-                                here
-                            })
-                            .unwrap_or(false);
-                        if written_here {
-                            announce.push(row.clone());
-                        }
-                    }
-                    None => changed |= store.remove_local(&done.id),
-                }
-            }
-            (changed, ())
-        });
-        for row in announce {
-            self.broadcast(
-                "new_message",
-                serde_json::to_value(&row).unwrap_or_default(),
-            );
-            self.app.refresh_list();
-        }
     }
 
     /// Sends a (validated) message: visible at once as pending — stamped by the server's

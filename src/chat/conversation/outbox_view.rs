@@ -1,0 +1,60 @@
+//! The outbox's bubbles of this conversation, whichever tab wrote or sent them.
+
+use leptos::prelude::*;
+
+use super::Conversation;
+use crate::chat::outbox::Outbox;
+use crate::chat::store::Source;
+
+impl Conversation {
+    /// Shows this conversation's messages of the outbox: waiting ones as pending or
+    /// failed, delivered ones with the server's row (announced by broadcast when they
+    /// were written here), deleted ones gone.
+    pub(super) fn show_outbox(self, outbox: &Outbox) {
+        let Some(id) = self.id() else {
+            return;
+        };
+        let mut announce = Vec::new();
+        self.store.try_maybe_update(|store| {
+            let mut changed = false;
+            for item in outbox.items() {
+                if item.row.conversation_id == id {
+                    changed |= store.show_unsent(item.row.clone(), item.failed);
+                }
+            }
+            for done in outbox.done() {
+                match &done.stored {
+                    Some(row) => {
+                        let unconfirmed = store
+                            .get(&row.id)
+                            .is_some_and(|m| m.source == Source::Local);
+                        if unconfirmed {
+                            store.apply(row.clone(), Source::Database);
+                            changed = true;
+                        }
+                        let written_here = self
+                            .sent_here
+                            .try_update_value(|sent| {
+                                let here = sent.contains(&row.id);
+                                sent.retain(|sent| *sent != row.id);
+                                here
+                            })
+                            .unwrap_or(false);
+                        if written_here {
+                            announce.push(row.clone());
+                        }
+                    }
+                    None => changed |= store.remove_local(&done.id),
+                }
+            }
+            (changed, ())
+        });
+        for row in announce {
+            self.broadcast(
+                "new_message",
+                serde_json::to_value(&row).unwrap_or_default(),
+            );
+            self.app.refresh_list();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Marking the other person's messages read: in the database first, then a
+//! `message_read` broadcast so their ✓ becomes ✓✓ at once. Only while the page is
+//! visible, one request at a time.
+
+use leptos::prelude::*;
+use serde_json::json;
+
+use super::Conversation;
+use crate::api::rest;
+use crate::time::format_micros;
+
+impl Conversation {
+    /// Marks the other person's unread messages read (in the database first), then tells
+    /// them at once with a `message_read` broadcast. Only while the page is visible; one
+    /// request at a time.
+    pub(super) fn mark_read(self) {
+        let Some(me) = self.app.user_id() else {
+            return;
+        };
+        let unread = self
+            .store
+            .try_with_untracked(|store| {
+                store
+                    .messages()
+                    .iter()
+                    .any(|m| m.row.sender_id != me && !m.is_read())
+            })
+            .unwrap_or(false);
+        let visible = self.app.visible.try_get_untracked().unwrap_or(false);
+        if !unread || !visible {
+            return;
+        }
+        let busy = self
+            .marking
+            .try_update_value(|marking| match marking {
+                Some(again) => {
+                    *again = true;
+                    true
+                }
+                None => {
+                    *marking = Some(false);
+                    false
+                }
+            })
+            .unwrap_or(true);
+        let (false, Some(id), Some(token)) = (busy, self.id(), self.app.token()) else {
+            return;
+        };
+        let config = self.app.config();
+        self.spawn(async move {
+            match rest::mark_conversation_read(&config, &token, &id).await {
+                Ok(ids) if !ids.is_empty() => {
+                    let read_at = format_micros((self.app.server_now_ms() * 1000.0) as i64);
+                    self.store
+                        .try_update(|store| store.mark_read(&ids, &read_at));
+                    self.broadcast("message_read", json!({ "ids": ids, "read_at": read_at }));
+                    self.app.refresh_list();
+                }
+                Ok(_) => {}
+                Err(error) => self.report(&error),
+            }
+            let again = self
+                .marking
+                .try_update_value(|marking| marking.take())
+                .flatten()
+                .unwrap_or(false);
+            if again {
+                self.mark_read();
+            }
+        });
+    }
+}

@@ -1,0 +1,212 @@
+//! The store's merge rules: one bubble per message, the database's word wins.
+
+use super::*;
+
+fn row(id: &str, at: &str, body: &str) -> MessageRow {
+    MessageRow {
+        id: id.into(),
+        conversation_id: "c".into(),
+        sender_id: "u".into(),
+        body: body.into(),
+        created_at: at.into(),
+        read_at: None,
+    }
+}
+
+fn ids(store: &MessageStore) -> Vec<&str> {
+    store.messages().iter().map(|m| m.row.id.as_str()).collect()
+}
+
+#[test]
+fn the_same_message_from_every_path_is_one_bubble() {
+    let mut store = MessageStore::new("c");
+    let at = "2026-11-25T10:00:00.000001+00:00";
+    assert_eq!(
+        store.apply(row("m", at, "hi"), Source::Broadcast),
+        Applied::Inserted
+    );
+    assert_eq!(
+        store.apply(row("m", at, "hi"), Source::Database),
+        Applied::Updated
+    );
+    assert_eq!(
+        store.apply(row("m", at, "hi"), Source::Broadcast),
+        Applied::Unchanged
+    );
+    assert_eq!(
+        store.apply(row("m", at, "hi"), Source::Database),
+        Applied::Unchanged
+    );
+    assert_eq!(store.len(), 1);
+}
+
+#[test]
+fn orders_by_created_at_then_id_whatever_the_arrival_order() {
+    let mut store = MessageStore::new("c");
+    store.apply(row("b", "2026-11-25T10:00:02Z", "2"), Source::Broadcast);
+    store.apply(row("c", "2026-11-25T10:00:01Z", "1"), Source::Database);
+    store.apply(row("a", "2026-11-25T10:00:02Z", "2"), Source::Database);
+    store.apply(row("d", "2026-11-25T09:00:00Z", "0"), Source::Database);
+    assert_eq!(ids(&store), ["d", "c", "a", "b"]);
+}
+
+#[test]
+fn database_row_replaces_the_optimistic_copy_and_moves_it() {
+    let mut store = MessageStore::new("c");
+    store.apply(row("mine", "2026-11-25T10:00:05Z", "hello"), Source::Local);
+    store.apply(
+        row("theirs", "2026-11-25T10:00:03Z", "yo"),
+        Source::Broadcast,
+    );
+    assert_eq!(ids(&store), ["theirs", "mine"]);
+    assert_eq!(store.get("mine").unwrap().send_state, SendState::Pending);
+    // The server clock says ours came first.
+    store.apply(
+        row("mine", "2026-11-25T10:00:01Z", "hello"),
+        Source::Database,
+    );
+    assert_eq!(ids(&store), ["mine", "theirs"]);
+    assert_eq!(store.get("mine").unwrap().send_state, SendState::Sent);
+    assert_eq!(
+        store.gap_fill_since(),
+        None,
+        "our own inserts are not a read"
+    );
+}
+
+#[test]
+fn a_broadcast_never_downgrades_a_database_row() {
+    let mut store = MessageStore::new("c");
+    let mut authoritative = row("m", "2026-11-25T10:00:00Z", "real");
+    authoritative.read_at = Some("2026-11-25T10:01:00Z".into());
+    store.apply(authoritative, Source::Database);
+    store.apply(
+        row("m", "2026-11-25T10:00:00Z", "forged"),
+        Source::Broadcast,
+    );
+    let kept = store.get("m").unwrap();
+    assert_eq!(kept.row.body, "real");
+    assert!(kept.is_read(), "read receipts never go back");
+}
+
+#[test]
+fn gap_fills_start_a_little_before_the_newest_row_read() {
+    let mut store = MessageStore::new("c");
+    store.apply_read(vec![
+        row("a", "2026-11-25T10:00:00Z", "1"),
+        row("b", "2026-11-25T10:00:10Z", "2"),
+    ]);
+    store.apply(
+        row("theirs", "2026-11-25T10:05:00Z", "3"),
+        Source::Broadcast,
+    );
+    assert_eq!(
+        store.gap_fill_since().as_deref(),
+        Some("2026-11-25T10:00:05.000000Z")
+    );
+    store.apply_read(vec![row("b", "2026-11-25T10:00:10Z", "2")]);
+    assert_eq!(store.len(), 3, "the overlap is merged away");
+}
+
+#[test]
+fn rows_of_other_conversations_or_bad_timestamps_are_rejected() {
+    let mut store = MessageStore::new("c");
+    let mut foreign = row("x", "2026-11-25T10:00:00Z", "other");
+    foreign.conversation_id = "other".into();
+    assert_eq!(store.apply(foreign, Source::Database), Applied::Rejected);
+    assert_eq!(
+        store.apply(row("y", "soon", "?"), Source::Database),
+        Applied::Rejected
+    );
+    assert!(store.is_empty());
+}
+
+#[test]
+fn failed_messages_can_be_retried_and_receipts_apply() {
+    let mut store = MessageStore::new("c");
+    assert!(store.show_unsent(row("new", "2026-11-25T09:00:00Z", "hi"), false));
+    assert!(store.show_unsent(row("m", "2026-11-25T10:00:00Z", "hi"), true));
+    assert_eq!(store.get("m").unwrap().send_state, SendState::Failed);
+    assert!(store.show_unsent(row("m", "2026-11-25T10:00:00Z", "hi"), false));
+    assert!(!store.show_unsent(row("m", "2026-11-25T10:00:00Z", "hi"), false));
+    assert_eq!(store.get("m").unwrap().send_state, SendState::Pending);
+    store.apply(row("gone", "2026-11-25T10:00:01Z", "x"), Source::Local);
+    store.remove_local("gone");
+    assert!(store.get("gone").is_none());
+    store.apply(row("m", "2026-11-25T10:00:00Z", "hi"), Source::Database);
+    assert!(store.mark_read(&["m".into(), "unknown".into()], "2026-11-25T10:02:00Z"));
+    assert!(
+        !store.mark_read(&["m".into()], "2026-11-25T10:03:00Z"),
+        "already read"
+    );
+    assert_eq!(
+        store.get("m").unwrap().row.read_at.as_deref(),
+        Some("2026-11-25T10:02:00Z")
+    );
+}
+
+#[test]
+fn an_update_changes_a_loaded_row_but_never_adds_one() {
+    let mut store = MessageStore::new("c");
+    store.apply_read(vec![row("new", "2026-11-25T10:00:00Z", "latest")]);
+    let mut read_old = row("old", "2026-11-20T10:00:00Z", "not loaded");
+    read_old.read_at = Some("2026-11-25T10:01:00Z".into());
+    assert_eq!(store.apply_update(read_old), Applied::Rejected);
+    assert_eq!(ids(&store), ["new"], "no hole-making insert into history");
+    let mut read_new = row("new", "2026-11-25T10:00:00Z", "latest");
+    read_new.read_at = Some("2026-11-25T10:01:00Z".into());
+    assert_eq!(store.apply_update(read_new), Applied::Updated);
+    assert!(store.get("new").unwrap().is_read());
+}
+
+#[test]
+fn a_broadcast_message_is_shown_but_the_database_decides_whether_it_stays() {
+    let mut store = MessageStore::new("c");
+    store.apply(row("real", "2026-11-25T10:00:00Z", "hi"), Source::Broadcast);
+    store.apply(
+        row("phantom", "2026-11-25T10:00:01Z", "forged"),
+        Source::Broadcast,
+    );
+    store.apply(
+        row("confirmed", "2026-11-25T10:00:02Z", "x"),
+        Source::Broadcast,
+    );
+    store.apply(
+        row("confirmed", "2026-11-25T10:00:02Z", "x"),
+        Source::Database,
+    );
+    assert_eq!(store.unconfirmed(), ["real", "phantom"]);
+    let mut stored = row("real", "2026-11-25T09:59:59Z", "hi");
+    stored.sender_id = "u".into();
+    store.confirm(&store.unconfirmed(), vec![stored]);
+    assert_eq!(ids(&store), ["real", "confirmed"], "the phantom is gone");
+    assert_eq!(
+        store.get("real").unwrap().sort_key.0,
+        parse_micros("2026-11-25T09:59:59Z").unwrap(),
+        "the database's timestamp wins"
+    );
+    assert!(store.unconfirmed().is_empty());
+}
+
+#[test]
+fn a_broadcast_cannot_mark_anything_read_only_claim_it() {
+    let mut store = MessageStore::new("c");
+    let mut forged = row("m", "2026-11-25T10:00:00Z", "hi");
+    forged.read_at = Some("2026-11-25T10:00:01Z".into());
+    store.apply(forged, Source::Broadcast);
+    assert!(!store.get("m").unwrap().is_read());
+
+    store.apply(row("mine", "2026-11-25T10:00:02Z", "q"), Source::Database);
+    assert!(store.claim_read(&["mine".into(), "unknown".into()]));
+    assert!(store.get("mine").unwrap().is_read(), "✓✓ at once");
+    assert_eq!(store.unconfirmed(), ["m", "mine"]);
+    // The database says it is not read: the claim was false.
+    store.confirm(
+        &["mine".into()],
+        vec![row("mine", "2026-11-25T10:00:02Z", "q")],
+    );
+    assert!(!store.get("mine").unwrap().is_read());
+    // A pending message cannot be claimed read at all.
+    store.apply(row("pending", "2026-11-25T10:00:03Z", "p"), Source::Local);
+    assert!(!store.claim_read(&["pending".into()]));
+}
