@@ -103,7 +103,8 @@ test('update with filters, returning rows; RLS limits which rows change', async 
   const { data, error } = await trainer.from('messages').update({ read_at: readAt }).eq('id', row.id).select('id, read_at')
   assert.equal(error, null)
   assert.equal(data.length, 1)
-  assert.equal(new Date(data[0].read_at).toISOString(), readAt)
+  // The database stamps a receipt with its own time (read receipts only go forward).
+  assert.ok(Math.abs(new Date(data[0].read_at) - new Date(readAt)) < 5000, data[0].read_at)
 
   // The sender cannot mark their own message read: RLS matches no row.
   const mine = message('my own')
