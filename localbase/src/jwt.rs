@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The Supabase CLI's local default secret, so the well-known local keys keep working.
+/// Clock skew tolerated for `nbf`, as GoTrue's clients allow.
+const NBF_LEEWAY_SECONDS: i64 = 30;
+
 pub const DEFAULT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
 
 /// Signs and verifies tokens with one shared secret.
@@ -25,6 +28,8 @@ pub enum TokenError {
     Malformed,
     #[error("Failed to validate JWT signature")]
     Signature,
+    #[error("The token is not valid yet (nbf)")]
+    NotYetValid,
 }
 
 impl Keys {
@@ -61,6 +66,14 @@ impl Keys {
         };
         if exp <= now {
             return Err(TokenError::Expired(now - exp));
+        }
+        // Not valid yet (`nbf` in the future, beyond a little clock skew).
+        if raw
+            .get("nbf")
+            .and_then(Value::as_i64)
+            .is_some_and(|nbf| nbf > now + NBF_LEEWAY_SECONDS)
+        {
+            return Err(TokenError::NotYetValid);
         }
         Ok(Claims {
             role: role.to_string(),
@@ -143,6 +156,21 @@ mod tests {
             keys.verify(&no_role, 0).unwrap_err(),
             TokenError::MissingClaims
         );
+    }
+
+    #[test]
+    fn a_token_from_the_future_is_refused_until_its_nbf() {
+        let keys = Keys::new(DEFAULT_SECRET);
+        let token = keys.sign(&serde_json::json!({"role": "anon", "exp": 10_000, "nbf": 1_000}));
+        assert_eq!(
+            keys.verify(&token, 900).unwrap_err(),
+            TokenError::NotYetValid
+        );
+        assert!(
+            keys.verify(&token, 990).is_ok(),
+            "a little clock skew is tolerated"
+        );
+        assert!(keys.verify(&token, 1_000).is_ok());
     }
 
     #[test]

@@ -269,3 +269,41 @@ async fn a_leave_for_a_replaced_join_leaves_the_current_join_alone() {
     socket.expect(topic, "phx_close", SECOND).await;
     assert_eq!(server.state.hub.subscriber_count(&key), 0);
 }
+
+#[tokio::test]
+async fn an_expired_connect_token_opens_no_channel() {
+    let server = TestServer::start_with(localbase::Settings {
+        jwt_expiry_seconds: 2,
+        channel_error_backoff: Duration::from_millis(10),
+        ..localbase::Settings::default()
+    })
+    .await;
+    let (token, user_id) = server.sign_in(CLIENT).await;
+    // The user's own token as the socket's key: joins without a token fall back to it.
+    let mut socket = server.socket_with_key("2.0.0", &token).await;
+    let config = json!({"config": {"broadcast": {"self": false}, "private": true}});
+    let topic = format!("realtime:user:{user_id}");
+    socket
+        .push(Some("j1"), &topic, "phx_join", config.clone())
+        .await;
+    let reply = socket.expect(&topic, "phx_reply", SECOND).await;
+    assert_eq!(
+        reply.payload["status"], "ok",
+        "valid at first: {:?}",
+        reply.payload
+    );
+    socket
+        .push(Some("j1"), &topic, "phx_leave", json!({}))
+        .await;
+    socket.expect(&topic, "phx_close", SECOND).await;
+
+    tokio::time::sleep(Duration::from_millis(2_200)).await; // the token expires
+    socket.push(Some("j2"), &topic, "phx_join", config).await;
+    let reply = socket.expect(&topic, "phx_reply", SECOND).await;
+    assert_eq!(reply.payload["status"], "error");
+    let reason = reply.payload["response"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("InvalidJWTToken: Token has expired"),
+        "{reason}"
+    );
+}

@@ -25,7 +25,9 @@ fn token_of(payload: &Value) -> Option<&str> {
 
 fn join_error_reason(error: &TokenError) -> String {
     let code = match error {
-        TokenError::Expired(_) | TokenError::MissingClaims => "InvalidJWTToken",
+        TokenError::Expired(_) | TokenError::MissingClaims | TokenError::NotYetValid => {
+            "InvalidJWTToken"
+        }
         TokenError::Malformed => "MalformedJWT",
         TokenError::Signature => "JwtSignatureError",
     };
@@ -61,6 +63,11 @@ impl Session {
                 Ok(claims) => claims,
                 Err(error) => return self.join_error(&frame, join_error_reason(&error)),
             },
+            // The connect-time token stands in, but only while it is valid itself.
+            None if self.connect_claims.exp <= now() => {
+                let expired = TokenError::Expired(now() - self.connect_claims.exp);
+                return self.join_error(&frame, join_error_reason(&expired));
+            }
             None => self.connect_claims.clone(),
         };
         let mut granted = None;

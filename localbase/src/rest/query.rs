@@ -26,6 +26,11 @@ pub struct Query {
     pub columns: Option<Vec<String>>,
 }
 
+/// Deepest nesting of parentheses a value may have (embedded resources in `select`,
+/// `or`/`and` trees). The app needs one or two levels; without a bound, a 2 KB URL of
+/// nested parentheses would recurse the parser off the end of its stack.
+pub const MAX_NESTING: usize = 10;
+
 /// Query-string keys that are never filters.
 const RESERVED: [&str; 6] = [
     "select",
@@ -48,6 +53,11 @@ impl Query {
             if skip.contains(&key.as_str()) && !RESERVED.contains(&key.as_str()) {
                 continue;
             }
+            if nesting_depth(value) > MAX_NESTING {
+                return Err(RestError::parse(format!(
+                    "\"failed to parse {key} parameter: nested deeper than {MAX_NESTING} levels\""
+                )));
+            }
             match key.as_str() {
                 "select" => query.select = Some(select::parse(value)?),
                 "order" => query.order = parse_order(value)?,
@@ -60,6 +70,25 @@ impl Query {
         }
         Ok(query)
     }
+}
+
+/// The deepest parenthesis nesting of `text` outside double quotes.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest, mut quoted, mut escaped) = (0usize, 0usize, false, false);
+    for c in text.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '(' if !quoted => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn parse_list(value: &str) -> Vec<String> {
@@ -193,5 +222,24 @@ mod tests {
         .unwrap();
         assert!(query.filters.is_empty());
         assert_eq!(query.limit, Some(2), "reserved words stay what they are");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_a_parse_error_not_a_stack_overflow() {
+        let deep_select = format!("{}id{}", "a(".repeat(600), ")".repeat(600));
+        let deep_or = format!(
+            "{}id.eq.1{}",
+            "(or".repeat(1000).replacen("(or", "(", 1),
+            ")".repeat(1000)
+        );
+        for (key, value) in [("select", deep_select.as_str()), ("or", deep_or.as_str())] {
+            let error = Query::parse(&pairs(&[(key, value)])).unwrap_err();
+            assert_eq!(error.code, "PGRST100", "{key}");
+        }
+        let at_limit = format!("{}id{}", "a(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert!(Query::parse(&pairs(&[("select", &at_limit)])).is_ok());
+        // Parentheses inside quoted values do not count.
+        let quoted = format!("in.(\"{}\")", "(".repeat(50));
+        assert!(Query::parse(&pairs(&[("body", &quoted)])).is_ok());
     }
 }

@@ -159,10 +159,14 @@ impl TestServer {
     }
 
     pub async fn socket(&self, vsn: &str) -> Socket {
+        self.socket_with_key(vsn, &self.anon_key).await
+    }
+
+    /// A socket opened with `key` as its `apikey` (e.g. a user's access token).
+    pub async fn socket_with_key(&self, vsn: &str, key: &str) -> Socket {
         let url = format!(
-            "{}/realtime/v1/websocket?apikey={}&vsn={vsn}",
+            "{}/realtime/v1/websocket?apikey={key}&vsn={vsn}",
             self.base.replace("http://", "ws://"),
-            self.anon_key
         );
         let (stream, _) = tokio_tungstenite::connect_async(url)
             .await
