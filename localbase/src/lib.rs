@@ -11,6 +11,7 @@ pub mod faults;
 pub mod jwt;
 pub mod realtime;
 pub mod rest;
+pub mod serve;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use localbase::cluster::Cluster;
+use localbase::serve::ConnectionLimits;
 use localbase::{app, db, jwt, realtime, AppState, Settings};
 use tower_http::services::ServeDir;
 
@@ -86,6 +86,20 @@ struct ServeArgs {
     /// still flow), to prove that clients do not depend on broadcast.
     #[arg(long, hide = true)]
     drop_client_broadcasts: bool,
+    /// Open connections (HTTP and WebSocket) at once; more are answered 503.
+    #[arg(long, env = "LOCALBASE_MAX_CONNECTIONS", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Open connections from one client address at once; more are answered 503.
+    #[arg(
+        long,
+        env = "LOCALBASE_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 2_000
+    )]
+    max_connections_per_address: usize,
+    /// Milliseconds a connection has to send a request's headers (also between keep-alive
+    /// requests); slower or idle connections are closed.
+    #[arg(long, env = "LOCALBASE_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    header_timeout_ms: u64,
     /// Also serve this folder (the built app) on `--app-port`.
     #[arg(long)]
     app_dir: Option<PathBuf>,
@@ -159,9 +173,19 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     println!("localbase API   {public_url}");
     println!("anon key        {}", keys.anon_key());
     println!("service key     {}", keys.service_role_key());
+    let limits = ConnectionLimits {
+        max_connections: args.max_connections,
+        max_per_address: args.max_connections_per_address,
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+    };
     let mut servers = tokio::task::JoinSet::new();
     let stop = state.shutdown.subscribe();
-    servers.spawn(serve_until(api, app(state.clone()), stop.clone()));
+    servers.spawn(localbase::serve::serve(
+        api,
+        app(state.clone()),
+        limits,
+        stop.clone(),
+    ));
     if let Some(dir) = &args.app_dir {
         let site = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.app_port)))
             .await?;
@@ -175,7 +199,7 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
                 axum::routing::get(move || async move { axum::Json(config) }),
             )
             .fallback_service(ServeDir::new(dir));
-        servers.spawn(serve_until(site, files, stop));
+        servers.spawn(localbase::serve::serve(site, files, limits, stop));
     }
     shutdown_signal().await;
     tracing::info!("shutting down");
@@ -184,28 +208,6 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     let _ = listener_task.await;
     let _ = changes_task.await;
     Ok(())
-}
-
-async fn serve_until(
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    // Small frames go out at once (Phoenix's Cowboy does the same): with Nagle's
-    // algorithm a busy socket's broadcasts waited for the client's delayed ACK (~40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set");
-        }
-    });
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopping| *stopping).await;
-        })
-        .await;
-    if let Err(error) = result {
-        tracing::error!(%error, "server error");
-    }
 }
 
 async fn shutdown_signal() {

@@ -2,7 +2,8 @@
 //! send: nothing brings the process down, and it still stops cleanly, PostgreSQL included.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -31,24 +32,39 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Server {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let number = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
-            "../target/localbase-hostile-{}",
+            "../target/localbase-hostile-{}-{number}",
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
         let (api, db) = (free_port(), free_port());
+        let log = std::fs::File::create(dir.with_extension("log")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_localbase"))
             .args(["serve", "--data-dir"])
             .arg(&dir)
             .args(["--port", &api.to_string(), "--db-port", &db.to_string()])
+            .args(extra)
             .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
             .spawn()
             .expect("start localbase");
+        let mut child = child;
         let deadline = Instant::now() + Duration::from_secs(90);
         while !listening(api) {
-            assert!(Instant::now() < deadline, "localbase never listened");
+            assert!(
+                Instant::now() < deadline,
+                "localbase never listened on {api} ({}): {:?}, {}",
+                dir.display(),
+                child.try_wait(),
+                std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Server {
@@ -73,6 +89,9 @@ impl Drop for Server {
             .arg(&self.dir)
             .status();
         let _ = std::fs::remove_dir_all(&self.dir);
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(self.dir.with_extension("log"));
+        }
     }
 }
 
@@ -113,4 +132,94 @@ async fn no_anonymous_request_brings_the_process_down_and_it_stops_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!listening(server.db), "its PostgreSQL stopped too");
+}
+
+/// Reads until the server closes the connection or `within` passes; true if it closed.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 512];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trickling_and_idle_connections_are_closed_and_too_many_are_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start_with(&[
+        "--header-timeout-ms",
+        "1000",
+        "--max-connections-per-address",
+        "30",
+    ]);
+    let address = format!("127.0.0.1:{}", server.api);
+
+    // Slowloris: 20 connections sending a header byte every 300 ms.
+    let mut trickling = Vec::new();
+    for _ in 0..20 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(b"GET /rest/v1/ HTTP/1.1\r\n")
+            .await
+            .unwrap();
+        trickling.push(stream);
+    }
+    let started = Instant::now();
+    let mut open = trickling.len();
+    while open > 0 && started.elapsed() < Duration::from_secs(5) {
+        open = 0;
+        for stream in &mut trickling {
+            if stream.write_all(b"X").await.is_ok()
+                && !closed_within(stream, Duration::from_millis(10)).await
+            {
+                open += 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(open, 0, "every trickling connection was closed");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "within the header timeout"
+    );
+
+    // A connection that never speaks is closed as well.
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    assert!(closed_within(&mut idle, Duration::from_secs(3)).await);
+
+    // Beyond 30 connections from one address, a clear 503 at once.
+    let mut held = Vec::new();
+    for _ in 0..30 {
+        held.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    let mut one_more = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(2), one_more.read_to_string(&mut answer))
+        .await
+        .expect("answered at once")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("too many connections"));
+    drop(held);
+
+    // Once they are gone, requests are served again.
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let response = http
+            .get(format!("http://{address}/rest/v1/messages?select=id"))
+            .header("apikey", ANON_KEY)
+            .send()
+            .await;
+        if response.is_ok_and(|r| r.status() != 503) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "served again after the cap");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
