@@ -48,6 +48,9 @@ pub struct Settings {
     pub max_joins_per_second: u32,
     /// Largest broadcast payload in bytes (hosted default: 3000 KB).
     pub max_payload_bytes: usize,
+    /// Bytes queued for one Realtime connection that is not reading before it is
+    /// disconnected (a slow consumer).
+    pub max_queued_bytes: usize,
     /// Test switch: client broadcasts are silently dropped, so clients must rely on the
     /// Postgres Changes backup path.
     pub drop_client_broadcasts: bool,
@@ -66,6 +69,7 @@ impl Default for Settings {
             max_joins_per_second: 100,
             max_payload_bytes: 3_000_000,
             drop_client_broadcasts: false,
+            max_queued_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -82,6 +82,10 @@ struct ServeArgs {
     /// Largest Realtime broadcast payload in bytes.
     #[arg(long, env = "LOCALBASE_MAX_PAYLOAD_BYTES", default_value_t = 3_000_000)]
     max_payload_bytes: usize,
+    /// Bytes queued for a Realtime connection that is not reading before it is closed
+    /// (code 1013), as a slow consumer.
+    #[arg(long, env = "LOCALBASE_MAX_QUEUED_BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_queued_bytes: usize,
     /// For tests: drop every client broadcast (database broadcasts and Postgres Changes
     /// still flow), to prove that clients do not depend on broadcast.
     #[arg(long, hide = true)]
@@ -156,6 +160,7 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
         max_channels_per_client: args.max_channels_per_client,
         max_payload_bytes: args.max_payload_bytes,
         drop_client_broadcasts: args.drop_client_broadcasts,
+        max_queued_bytes: args.max_queued_bytes,
         ..Settings::default()
     };
     let state = AppState::new(pool, keys.clone(), settings);

@@ -16,6 +16,10 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 const WAIT: Duration = Duration::from_secs(5);
+
+/// Held by the tests that measure this process's memory or move hundreds of megabytes,
+/// so that one's traffic does not count in another's measurement.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const QUIET: Duration = Duration::from_millis(300);
 
 fn public() -> Value {
@@ -262,6 +266,7 @@ async fn joins_beyond_the_per_second_limit_close_only_that_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_does_not_stop_delivery_and_memory_stays_bounded() {
+    let _heavy = HEAVY.lock().await;
     const MESSAGES: usize = 30_000;
     const PAYLOAD_BYTES: usize = 2_000;
     const BATCH: usize = 250;
@@ -397,6 +402,84 @@ async fn shutdown_ends_the_database_readers_even_while_postgresql_never_answers(
             .unwrap();
     }
     held.abort();
+}
+
+#[tokio::test]
+async fn a_subscriber_that_never_reads_is_dropped_before_it_pins_memory() {
+    let _heavy = HEAVY.lock().await;
+    const BROADCASTS: usize = 250;
+    let server = TestServer::start_with(Settings {
+        max_events_per_second: 1_000_000,
+        ..Settings::default()
+    })
+    .await;
+    let mut stuck = server.socket("2.0.0").await;
+    let mut sender = server.socket("2.0.0").await;
+    for socket in [&mut stuck, &mut sender] {
+        assert_eq!(socket.join("big", public(), None).await["status"], "ok");
+    }
+    let before = resident_kib();
+    let megabyte = "m".repeat(1024 * 1024);
+    for n in 0..BROADCASTS {
+        say(
+            &mut sender,
+            "realtime:big",
+            "big",
+            json!({"n": n, "data": megabyte}),
+        )
+        .await;
+    }
+    assert!(
+        sender.heartbeat(WAIT).await,
+        "the sender is served throughout"
+    );
+    let growth_mib = resident_kib().saturating_sub(before) / 1024;
+    eprintln!("{BROADCASTS} MiB broadcast to a client that never reads: +{growth_mib} MiB");
+    assert!(
+        growth_mib < 80,
+        "memory grew by {growth_mib} MiB: the non-reader's backlog is not bounded in bytes"
+    );
+    // The non-reader finds its connection closed with a reason once it looks.
+    let mut code = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while code.is_none() && tokio::time::Instant::now() < deadline {
+        code = stuck.closed(Duration::from_secs(1)).await;
+    }
+    assert_eq!(code, Some(1013), "closed as a slow consumer");
+}
+
+#[tokio::test]
+async fn huge_refs_are_refused_and_heartbeats_count_towards_the_rate_limit() {
+    let _heavy = HEAVY.lock().await;
+    let server = TestServer::start().await;
+    let mut socket = server.socket("2.0.0").await;
+    let before = resident_kib();
+    let huge = "1".repeat(1024 * 1024);
+    for _ in 0..300 {
+        let frame = json!([null, huge, "phoenix", "heartbeat", {}]).to_string();
+        socket.send_raw(Message::Text(frame.into())).await;
+    }
+    assert!(
+        socket.next(QUIET).await.is_none(),
+        "no megabyte ref is echoed back"
+    );
+    let growth_mib = resident_kib().saturating_sub(before) / 1024;
+    assert!(growth_mib < 64, "memory grew by {growth_mib} MiB");
+
+    // 150 ordinary heartbeats in a burst: the first 100 are answered, the rest are not.
+    for _ in 0..150 {
+        socket.push(None, "phoenix", "heartbeat", json!({})).await;
+    }
+    let mut replies = 0;
+    while socket.next(QUIET).await.is_some() {
+        replies += 1;
+    }
+    assert_eq!(replies, 100, "heartbeats are messages like any other");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        socket.heartbeat(WAIT).await,
+        "and the next second they are answered again"
+    );
 }
 
 /// The private cluster of the restart test, stopped however the test ends.

@@ -21,6 +21,12 @@ impl Vsn {
     }
 }
 
+/// Longest `ref` / `join_ref` accepted: clients count (`"1"`, `"2"`, …); every reply
+/// echoes the ref, so a megabyte ref would be a megabyte back per heartbeat.
+pub const MAX_REF_BYTES: usize = 64;
+/// Longest topic and event name accepted (a binary frame's header holds 255).
+pub const MAX_NAME_BYTES: usize = 255;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
     pub join_ref: Option<String>,
@@ -61,13 +67,19 @@ impl Frame {
             ),
             _ => return None,
         };
-        Some(Frame {
+        let frame = Frame {
             join_ref: optional_string(&join_ref)?,
             reference: optional_string(&reference)?,
             topic: topic.as_str()?.to_string(),
             event: event.as_str()?.to_string(),
             payload,
-        })
+        };
+        let short = |text: &Option<String>| text.as_ref().is_none_or(|t| t.len() <= MAX_REF_BYTES);
+        let within = short(&frame.join_ref)
+            && short(&frame.reference)
+            && frame.topic.len() <= MAX_NAME_BYTES
+            && frame.event.len() <= MAX_NAME_BYTES;
+        within.then_some(frame)
     }
 
     pub fn encode(&self, vsn: Vsn) -> String {
@@ -161,5 +173,20 @@ mod tests {
         assert_eq!(Vsn::from_query(None), Some(Vsn::V1));
         assert_eq!(Vsn::from_query(Some("2.0.0")), Some(Vsn::V2));
         assert_eq!(Vsn::from_query(Some("3.0.0")), None);
+    }
+
+    #[test]
+    fn oversized_refs_and_names_are_malformed() {
+        let long_ref = "1".repeat(MAX_REF_BYTES + 1);
+        let long_topic = "t".repeat(MAX_NAME_BYTES + 1);
+        for text in [
+            json!([null, long_ref, "phoenix", "heartbeat", {}]).to_string(),
+            json!([long_ref, "1", "realtime:x", "phx_join", {}]).to_string(),
+            json!([null, "1", long_topic, "phx_join", {}]).to_string(),
+        ] {
+            assert_eq!(Frame::decode(&text, Vsn::V2), None);
+        }
+        let fine = json!([null, "1".repeat(MAX_REF_BYTES), "phoenix", "heartbeat", {}]);
+        assert!(Frame::decode(&fine.to_string(), Vsn::V2).is_some());
     }
 }

@@ -1,6 +1,7 @@
-//! Fan-out: which connections have joined which topic, and delivery to them. Each
-//! connection has a bounded outbox; a connection that does not read loses messages
-//! instead of slowing down everyone else.
+//! Fan-out: which connections have joined which topic, and delivery to them. A frame is
+//! encoded once per serializer and shared by every subscriber's outbox, which is bounded
+//! in bytes: a connection that does not read is dropped instead of slowing down (or
+//! filling the memory of) everyone else.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,10 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Message;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::binary::UserBroadcast;
 use super::frame::{Frame, Vsn};
+use super::outbox::Outbox;
 
 pub type ConnectionId = u64;
 
@@ -25,7 +26,7 @@ pub struct TopicKey {
 
 #[derive(Clone)]
 pub struct Subscriber {
-    pub outbox: mpsc::Sender<Message>,
+    pub outbox: Outbox,
     pub vsn: Vsn,
     pub join_ref: Option<String>,
     /// Whether the channel receives presence diffs (presence enabled, and readable).
@@ -132,25 +133,26 @@ impl Hub {
         skip: Option<ConnectionId>,
     ) {
         let recipients = self.recipients(key, skip);
-        // Encode once per serializer, not once per subscriber.
-        let mut encoded: [Option<String>; 2] = [None, None];
+        // Encoded once per serializer; subscribers share the bytes.
+        let mut encoded: [Option<Message>; 2] = [None, None];
         for subscriber in recipients {
             let slot = match subscriber.vsn {
                 Vsn::V1 => 0,
                 Vsn::V2 => 1,
             };
-            let text = encoded[slot]
+            let message = encoded[slot]
                 .get_or_insert_with(|| {
-                    Frame::push(None, &key.topic, event, payload.clone()).encode(subscriber.vsn)
+                    let frame = Frame::push(None, &key.topic, event, payload.clone());
+                    Message::Text(frame.encode(subscriber.vsn).into())
                 })
                 .clone();
-            deliver(&subscriber, &key.topic, Message::Text(text.into()));
+            deliver(&subscriber, &key.topic, message);
         }
     }
 }
 
 fn deliver(subscriber: &Subscriber, topic: &str, message: Message) {
-    if subscriber.outbox.try_send(message).is_err() {
-        tracing::warn!(%topic, "subscriber outbox full or closed; message dropped for it");
+    if !subscriber.outbox.push(message) {
+        tracing::warn!(%topic, "subscriber not reading; message dropped for it");
     }
 }

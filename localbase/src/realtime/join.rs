@@ -13,6 +13,9 @@ use super::hub::{Subscriber, TopicKey};
 use super::session::{flag, Joined, Session};
 use crate::jwt::{now, Claims, TokenError};
 
+/// Longest presence key accepted (it is stored per presence and sent in every diff).
+const MAX_PRESENCE_KEY_BYTES: usize = 255;
+
 /// The token a push carries; `None` when it carries none or a new-style `sb_` key, which
 /// the hosted server replaces with the connect-time token.
 fn token_of(payload: &Value) -> Option<&str> {
@@ -58,6 +61,16 @@ impl Session {
         }
         let config = frame.payload.get("config").cloned().unwrap_or(Value::Null);
         let private = flag(config.get("private"));
+        let long_key = config
+            .pointer("/presence/key")
+            .and_then(Value::as_str)
+            .is_some_and(|key| key.len() > MAX_PRESENCE_KEY_BYTES);
+        if long_key {
+            let reason = format!(
+                "InvalidPresenceKey: a presence key is at most {MAX_PRESENCE_KEY_BYTES} bytes"
+            );
+            return self.join_error(&frame, reason);
+        }
         let claims = match token_of(&frame.payload) {
             Some(token) => match self.state.keys.verify(token, now()) {
                 Ok(claims) => claims,

@@ -9,6 +9,7 @@ mod hub;
 mod inspect;
 mod join;
 mod listener;
+mod outbox;
 mod presence;
 mod reconnect;
 mod replay;

@@ -89,11 +89,8 @@ impl Session {
                 }),
             };
             if let Some(frame) = frame {
-                if self.outbox.try_send(frame).is_err() {
-                    tracing::warn!(
-                        connection = self.id,
-                        "outbox full; replayed message dropped"
-                    );
+                if !self.outbox.push(frame) {
+                    tracing::warn!(connection = self.id, "replayed message dropped");
                 }
             }
         }

@@ -9,20 +9,19 @@ use std::time::Duration;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::authorize::Permissions;
 use super::binary;
 use super::frame::{Frame, Vsn};
 use super::hub::{ConnectionId, TopicKey};
+use super::outbox::{self, Next, Outbox};
 use crate::jwt::{now, Claims};
 use crate::AppState;
 
 /// Phoenix closes sockets that sent nothing for this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Frames queued for a connection before it counts as not reading.
-const OUTBOX_CAPACITY: usize = 1024;
 /// How often joined channels' tokens are checked for expiry.
 const TOKEN_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -78,7 +77,7 @@ pub(super) struct Session {
     pub vsn: Vsn,
     /// The token given at connect time (`apikey`), used when a join carries none.
     pub connect_claims: Claims,
-    pub outbox: mpsc::Sender<Message>,
+    pub outbox: Outbox,
     pub channels: HashMap<String, Joined>,
     /// Messages (other than heartbeats and joins) this second.
     window: RateWindow,
@@ -91,14 +90,27 @@ pub(super) struct Session {
 pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_claims: Claims) {
     let id = state.next_connection_id();
     let (mut sink, mut stream) = socket.split();
-    let (outbox, mut outgoing) = mpsc::channel::<Message>(OUTBOX_CAPACITY);
+    let (outbox, mut queue) = outbox::outbox(state.settings.max_queued_bytes);
+    let (writer_ended, mut writer_gone) = watch::channel(false);
     let writer = tokio::spawn(async move {
-        while let Some(message) = outgoing.recv().await {
-            let closing = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || closing {
-                break;
+        loop {
+            match queue.next().await {
+                Next::Write(message) => {
+                    let closing = matches!(message, Message::Close(_));
+                    if sink.send(message).await.is_err() || closing {
+                        break;
+                    }
+                }
+                Next::TooFarBehind { queued } => {
+                    tracing::info!(connection = id, queued, "client not reading; disconnected");
+                    let reason = "client not reading: too much queued";
+                    let _ = sink.send(close_message(1013, reason)).await;
+                    break;
+                }
+                Next::Done => break,
             }
         }
+        writer_ended.send_replace(true);
     });
     let mut session = Session {
         state,
@@ -125,6 +137,7 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
                 tracing::debug!(connection = id, "closing idle socket");
                 break;
             }
+            _ = writer_gone.changed() => break,
             _ = shutdown.changed() => {
                 // 1001 "going away": the client reconnects to the next server.
                 session.close(1001, "server shutting down");
@@ -141,8 +154,8 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
                         session.refuse_join_and_disconnect(&frame);
                         break;
                     }
-                    let heartbeat = frame.topic == "phoenix" && frame.event == "heartbeat";
-                    if heartbeat || join || session.admit() {
+                    // Heartbeats count too: each one is answered, echoing its ref.
+                    if join || session.admit() {
                         session.handle(frame).await;
                     }
                 }
@@ -166,9 +179,7 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
 impl Session {
     pub fn send(&self, frame: Frame) {
         let text = frame.encode(self.vsn);
-        if self.outbox.try_send(Message::Text(text.into())).is_err() {
-            tracing::warn!(connection = self.id, "outbox full; reply dropped");
-        }
+        self.outbox.push(Message::Text(text.into()));
     }
 
     /// Sends `frame` after `delay` without holding up this connection: its other frames
@@ -179,16 +190,16 @@ impl Session {
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             // Like `send`: dropped rather than waited for when the client is not reading.
-            let _ = outbox.try_send(Message::Text(text.into()));
+            outbox.push(Message::Text(text.into()));
             if then_close {
-                let _ = outbox.try_send(close_message(1008, "too many joins"));
+                outbox.push(close_message(1008, "too many joins"));
             }
         });
     }
 
     /// Queues a close frame; the writer sends it and then ends the connection.
     fn close(&self, code: u16, reason: &str) {
-        let _ = self.outbox.try_send(close_message(code, reason));
+        self.outbox.push(close_message(code, reason));
     }
 
     /// Counts a join against the joins-per-second limit.

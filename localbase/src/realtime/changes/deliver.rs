@@ -263,7 +263,7 @@ fn push(
         json!({ "ids": ids, "data": data }),
     );
     let text = frame.encode(channel.vsn);
-    if channel.outbox.try_send(Message::Text(text.into())).is_err() {
-        tracing::warn!(topic = %channel.topic, "subscriber outbox full or closed; change dropped for it");
+    if !channel.outbox.push(Message::Text(text.into())) {
+        tracing::warn!(topic = %channel.topic, "subscriber not reading; change dropped for it");
     }
 }

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::ws::Message;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::params::Params;
 use crate::jwt::Claims;
 use crate::realtime::frame::Vsn;
 use crate::realtime::hub::ConnectionId;
+use crate::realtime::outbox::Outbox;
 
 /// A listener and the published tables it resolved to when the channel joined.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ impl Binding {
 /// One joined channel's Postgres Changes subscription.
 pub struct ChannelChanges {
     pub topic: String,
-    pub outbox: mpsc::Sender<Message>,
+    pub outbox: Outbox,
     pub vsn: Vsn,
     pub claims: Claims,
     pub bindings: Vec<Binding>,
