@@ -48,6 +48,10 @@ pub struct Settings {
     pub max_joins_per_second: u32,
     /// Largest broadcast payload in bytes (hosted default: 3000 KB).
     pub max_payload_bytes: usize,
+    /// `postgres_changes` listeners one join may declare.
+    pub max_changes_listeners: usize,
+    /// Filter conditions (`col=op.value`, comma-separated) one listener may carry.
+    pub max_filter_conditions: usize,
     /// Bytes queued for one Realtime connection that is not reading before it is
     /// disconnected (a slow consumer).
     pub max_queued_bytes: usize,
@@ -70,6 +74,8 @@ impl Default for Settings {
             max_payload_bytes: 3_000_000,
             drop_client_broadcasts: false,
             max_queued_bytes: 16 * 1024 * 1024,
+            max_changes_listeners: 20,
+            max_filter_conditions: 10,
         }
     }
 }

@@ -82,6 +82,12 @@ struct ServeArgs {
     /// Largest Realtime broadcast payload in bytes.
     #[arg(long, env = "LOCALBASE_MAX_PAYLOAD_BYTES", default_value_t = 3_000_000)]
     max_payload_bytes: usize,
+    /// `postgres_changes` listeners one Realtime join may declare.
+    #[arg(long, env = "LOCALBASE_MAX_CHANGES_LISTENERS", default_value_t = 20)]
+    max_changes_listeners: usize,
+    /// Filter conditions one `postgres_changes` listener may carry.
+    #[arg(long, env = "LOCALBASE_MAX_FILTER_CONDITIONS", default_value_t = 10)]
+    max_filter_conditions: usize,
     /// Bytes queued for a Realtime connection that is not reading before it is closed
     /// (code 1013), as a slow consumer.
     #[arg(long, env = "LOCALBASE_MAX_QUEUED_BYTES", default_value_t = 16 * 1024 * 1024)]
@@ -161,6 +167,8 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
         max_payload_bytes: args.max_payload_bytes,
         drop_client_broadcasts: args.drop_client_broadcasts,
         max_queued_bytes: args.max_queued_bytes,
+        max_changes_listeners: args.max_changes_listeners,
+        max_filter_conditions: args.max_filter_conditions,
         ..Settings::default()
     };
     let state = AppState::new(pool, keys.clone(), settings);

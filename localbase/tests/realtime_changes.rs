@@ -288,3 +288,56 @@ async fn leaving_or_disconnecting_removes_the_listeners() {
     }
     panic!("listeners of a closed socket remain");
 }
+
+#[tokio::test]
+async fn listeners_and_conditions_are_bounded_and_the_others_keep_receiving() {
+    let server = TestServer::start().await;
+    let (trainer, _) = server.sign_in(TRAINER).await;
+    let (client, _) = server.sign_in(CLIENT).await;
+    let mut normal = server.socket("2.0.0").await;
+    let filter = format!("conversation_id=eq.{CONVERSATION}");
+    subscribe(
+        &mut normal,
+        "normal",
+        json!([listener(Some(&filter))]),
+        &client,
+    )
+    .await;
+
+    let mut hostile = server.socket("2.0.0").await;
+    let many_conditions: String = (0..6000)
+        .map(|i| format!("body=neq.x{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let too_many_listeners: Vec<Value> = (0..21)
+        .map(|i| listener(Some(&format!("body=eq.{i}"))))
+        .collect();
+    for (topic, listeners, expected) in [
+        (
+            "conditions",
+            json!([listener(Some(&many_conditions))]),
+            "6000 conditions (at most 10)",
+        ),
+        ("listeners", json!(too_many_listeners), "21 (at most 20)"),
+    ] {
+        let config = json!({"postgres_changes": listeners, "private": false});
+        let reply = hostile.join(topic, config, Some(&trainer)).await;
+        assert_eq!(reply["status"], "ok", "the channel itself opens");
+        let system = hostile
+            .expect(&format!("realtime:{topic}"), "system", WAIT)
+            .await;
+        assert_eq!(system.payload["status"], "error");
+        let message = system.payload["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{message}");
+    }
+    assert!(
+        server.state.changes.len() == 1,
+        "only the normal subscriber listens"
+    );
+
+    let row = post_message(&server, &trainer, CONVERSATION, "still flowing").await;
+    let change = normal
+        .expect("realtime:normal", "postgres_changes", WAIT)
+        .await;
+    assert_eq!(change.payload["data"]["record"]["id"], row["id"]);
+}

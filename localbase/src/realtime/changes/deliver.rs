@@ -42,13 +42,17 @@ pub async fn deliver(state: &AppState, change: &WalChange) -> Result<()> {
     if channels.is_empty() {
         return Ok(());
     }
+    // Every distinct condition is evaluated once, whoever asked for it (a map, so that
+    // many subscribers with many conditions cost linear time, not quadratic).
     let mut filters: Vec<&Filter> = Vec::new();
+    let mut index_of: HashMap<&Filter, usize> = HashMap::new();
     for channel in &channels {
         for binding in &channel.bindings {
             for filter in &binding.params.filters {
-                if !filters.contains(&filter) {
+                index_of.entry(filter).or_insert_with(|| {
                     filters.push(filter);
-                }
+                    filters.len() - 1
+                });
             }
         }
     }
@@ -63,8 +67,9 @@ pub async fn deliver(state: &AppState, change: &WalChange) -> Result<()> {
             .filter(|b| b.wants(&change.schema, &change.table, change.action))
             .filter(|b| {
                 b.params.filters.iter().all(|f| {
-                    let index = filters.iter().position(|known| *known == f);
-                    index.is_some_and(|i| decoded.passes.get(i).copied().unwrap_or(false))
+                    index_of
+                        .get(f)
+                        .is_some_and(|&i| decoded.passes.get(i).copied().unwrap_or(false))
                 })
             })
             .map(|b| b.params.id)

@@ -24,17 +24,29 @@ pub async fn resolve_all(
     state: &AppState,
     requested: &[serde_json::Value],
 ) -> Result<Vec<Binding>, String> {
+    let limit = state.settings.max_changes_listeners;
+    if requested.len() > limit {
+        return Err(format!(
+            "Too many postgres_changes listeners in one join: {} (at most {limit})",
+            requested.len()
+        ));
+    }
+    // Parsed (and bounded) before any database work is done for them.
+    let parsed = requested
+        .iter()
+        .map(|raw| parse(raw, state.settings.max_filter_conditions))
+        .collect::<Result<Vec<_>, _>>()?;
+    // "Subscribed" must mean live: wait for the slot the changes come from — without
+    // holding a pooled connection meanwhile.
+    if state.faults.refuse_postgres_changes() || !state.changes.wait_reading(SLOT_WAIT).await {
+        return Err("Realtime was unable to connect to the project database".into());
+    }
     let client = state.pool.get().await.map_err(|error| {
         tracing::error!(%error, "no database connection for postgres_changes");
         "Realtime was unable to connect to the project database".to_string()
     })?;
-    // "Subscribed" must mean live: wait for the slot the changes come from.
-    if state.faults.refuse_postgres_changes() || !state.changes.wait_reading(SLOT_WAIT).await {
-        return Err("Realtime was unable to connect to the project database".into());
-    }
-    let mut bindings = Vec::with_capacity(requested.len());
-    for raw in requested {
-        let params = parse(raw)?;
+    let mut bindings = Vec::with_capacity(parsed.len());
+    for params in parsed {
         let tables = sql::resolve(&client, &params).await?;
         bindings.push(Binding { params, tables });
     }

@@ -113,8 +113,9 @@ pub fn reply_entry(params: &Value) -> Value {
     Value::Object(entry)
 }
 
-/// Parses one listener the way the hosted server does (`parse_subscription_params`).
-pub fn parse(params: &Value) -> Result<Params, String> {
+/// Parses one listener the way the hosted server does (`parse_subscription_params`),
+/// with at most `max_conditions` filter conditions.
+pub fn parse(params: &Value, max_conditions: usize) -> Result<Params, String> {
     let id = binding_id(params);
     let event = Event::parse(params.get("event"));
     let text = |key: &str| params.get(key).and_then(Value::as_str).map(str::to_string);
@@ -140,6 +141,12 @@ pub fn parse(params: &Value) -> Result<Params, String> {
             .map_err(|parts| format!("Error parsing `filter` params: {parts:?}"))?,
         None => Vec::new(),
     };
+    if filters.len() > max_conditions {
+        return Err(format!(
+            "Error parsing `filter` params: {} conditions (at most {max_conditions})",
+            filters.len()
+        ));
+    }
     Ok(Params {
         id,
         event,
@@ -242,6 +249,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn parse_one(params: &Value) -> Result<Params, String> {
+        parse(params, 10)
+    }
+
     #[test]
     fn ids_are_stable_and_follow_the_params() {
         let a = json!({"event": "*", "schema": "public", "table": "t", "filter": "id=eq.1"});
@@ -257,7 +268,7 @@ mod tests {
 
     #[test]
     fn parses_events_defaults_and_filters() {
-        let p = parse(
+        let p = parse_one(
             &json!({"event": "insert", "schema": "public", "table": "messages",
                               "filter": "conversation_id=eq.c1"}),
         )
@@ -271,22 +282,23 @@ mod tests {
                 values: vec!["c1".into()]
             }]
         );
-        let p = parse(&json!({"event": "*", "table": "messages"})).unwrap();
+        let p = parse_one(&json!({"event": "*", "table": "messages"})).unwrap();
         assert_eq!((p.schema.as_str(), p.event), ("public", Event::All));
-        let p = parse(&json!({"event": "whatever", "schema": "public"})).unwrap();
+        let p = parse_one(&json!({"event": "whatever", "schema": "public"})).unwrap();
         assert_eq!((p.table.as_str(), p.event), ("*", Event::All));
-        let p = parse(&json!({"schema": "public", "table": "t", "filter": "n=in.(1, 2,\"x\")"}));
+        let p =
+            parse_one(&json!({"schema": "public", "table": "t", "filter": "n=in.(1, 2,\"x\")"}));
         assert_eq!(p.unwrap().filters[0].values, vec!["1", "2", "x"]);
-        let p = parse(&json!({"schema": "public", "table": "t", "filter": "a=gt.1,b=lte.2"}));
+        let p = parse_one(&json!({"schema": "public", "table": "t", "filter": "a=gt.1,b=lte.2"}));
         assert_eq!(p.unwrap().filters.len(), 2);
-        let p = parse(&json!({"schema": "public", "table": "t", "filter": "  "}));
+        let p = parse_one(&json!({"schema": "public", "table": "t", "filter": "  "}));
         assert!(p.unwrap().filters.is_empty());
     }
 
     #[test]
     fn bad_params_are_explained() {
         let bad = |filter: &str| {
-            parse(&json!({"schema": "public", "table": "t", "filter": filter})).unwrap_err()
+            parse_one(&json!({"schema": "public", "table": "t", "filter": filter})).unwrap_err()
         };
         assert_eq!(
             bad("subject=foo.hey"),
@@ -297,10 +309,25 @@ mod tests {
             r#"Error parsing `filter` params: ["undefined"]"#
         );
         assert!(bad("id=in.1,2").starts_with("Error parsing"));
-        assert!(parse(&json!({}))
+        assert!(parse_one(&json!({}))
             .unwrap_err()
             .starts_with("No subscription params provided"));
-        assert!(parse(&json!({"table": "t", "filter": "id=eq.1"})).is_err());
+        assert!(parse_one(&json!({"table": "t", "filter": "id=eq.1"})).is_err());
+    }
+
+    #[test]
+    fn a_listener_carries_a_bounded_number_of_conditions() {
+        let conditions = |n: usize| {
+            (0..n)
+                .map(|i| format!("c{i}=eq.{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let listener = |n| json!({"schema": "public", "table": "t", "filter": conditions(n)});
+        assert_eq!(parse(&listener(10), 10).unwrap().filters.len(), 10);
+        assert!(parse(&listener(6000), 10)
+            .unwrap_err()
+            .contains("6000 conditions (at most 10)"));
     }
 
     #[test]
