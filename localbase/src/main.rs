@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Stop a private PostgreSQL cluster left running (e.g. by the integration tests).
     StopDb {
         #[arg(long)]
@@ -126,7 +126,7 @@ async fn main() {
         )
         .init();
     let result = match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::StopDb { data_dir } => Cluster::stop_dir(&data_dir).map_err(Into::into),
     };
     if let Err(error) = result {
