@@ -48,6 +48,8 @@ pub struct Settings {
     pub max_joins_per_second: u32,
     /// Largest broadcast payload in bytes (hosted default: 3000 KB).
     pub max_payload_bytes: usize,
+    /// Sign-ups one client address may make in five minutes (GoTrue's default: 30).
+    pub max_signups_per_window: usize,
     /// `postgres_changes` listeners one join may declare.
     pub max_changes_listeners: usize,
     /// Filter conditions (`col=op.value`, comma-separated) one listener may carry.
@@ -75,6 +77,7 @@ impl Default for Settings {
             drop_client_broadcasts: false,
             max_queued_bytes: 16 * 1024 * 1024,
             max_changes_listeners: 20,
+            max_signups_per_window: 30,
             max_filter_conditions: 10,
         }
     }
@@ -97,6 +100,8 @@ pub struct AppState {
     pub shutdown: watch::Sender<bool>,
     /// Faults tests asked for (`faults.rs`); none unless set.
     pub faults: faults::FaultSet,
+    /// Recent sign-ups per client address.
+    pub signups: auth::SignupLimiter,
 }
 
 impl AppState {
@@ -113,6 +118,7 @@ impl AppState {
             connections: AtomicU64::new(0),
             shutdown: watch::channel(false).0,
             faults: faults::FaultSet::default(),
+            signups: auth::SignupLimiter::default(),
         })
     }
 

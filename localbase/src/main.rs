@@ -82,6 +82,9 @@ struct ServeArgs {
     /// Largest Realtime broadcast payload in bytes.
     #[arg(long, env = "LOCALBASE_MAX_PAYLOAD_BYTES", default_value_t = 3_000_000)]
     max_payload_bytes: usize,
+    /// Sign-ups one client address may make in five minutes; more are answered 429.
+    #[arg(long, env = "LOCALBASE_MAX_SIGNUPS", default_value_t = 30)]
+    max_signups_per_window: usize,
     /// `postgres_changes` listeners one Realtime join may declare.
     #[arg(long, env = "LOCALBASE_MAX_CHANGES_LISTENERS", default_value_t = 20)]
     max_changes_listeners: usize,
@@ -168,6 +171,7 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
         drop_client_broadcasts: args.drop_client_broadcasts,
         max_queued_bytes: args.max_queued_bytes,
         max_changes_listeners: args.max_changes_listeners,
+        max_signups_per_window: args.max_signups_per_window,
         max_filter_conditions: args.max_filter_conditions,
         ..Settings::default()
     };

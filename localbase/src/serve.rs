@@ -146,7 +146,19 @@ async fn connection(
     if let Err(error) = tcp.set_nodelay(true) {
         tracing::debug!(%error, "TCP_NODELAY not set");
     }
-    let service = TowerToHyperService::new(router);
+    // Handlers that need it (e.g. the sign-up rate limit) find the client's address.
+    let peer = tcp.peer_addr().ok();
+    let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+        router,
+        move |mut request: hyper::Request<hyper::body::Incoming>| {
+            if let Some(peer) = peer {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+            }
+            request
+        },
+    ));
     let serving = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)

@@ -229,3 +229,73 @@ async fn access_token_lifetime_follows_the_setting() {
         .unwrap();
     assert!(claims.exp - localbase::jwt::now() <= 120);
 }
+
+#[tokio::test]
+async fn passwords_past_bcrypts_72_bytes_and_huge_metadata_are_refused() {
+    let server = TestServer::start().await;
+    let auth = Auth { server: &server };
+    let base = "a".repeat(72);
+    let (status, body) = auth.sign_up("long@example.com", &format!("{base}b")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "validation_failed", "{body}");
+    let (status, _) = auth.sign_up("long@example.com", &base).await;
+    assert_eq!(status, StatusCode::OK, "72 bytes is fine");
+    // bcrypt would accept any tail after 72 bytes; the tail is refused instead.
+    let (status, body) = auth
+        .call(
+            auth.request(Method::POST, "token?grant_type=password")
+                .json(&json!({"email": "long@example.com", "password": format!("{base}WRONG")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "validation_failed", "{body}");
+    assert!(
+        body["access_token"].is_null(),
+        "a wrong tail does not sign in"
+    );
+
+    let huge = json!({"email": "meta@example.com", "password": "secret-1", "data": {"x": "y".repeat(1_500_000)}});
+    let (status, body) = auth
+        .call(auth.request(Method::POST, "signup").json(&huge))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn signing_in_takes_as_long_for_an_unknown_address_as_for_a_wrong_password() {
+    let server = TestServer::start().await;
+    let auth = Auth { server: &server };
+    // Alternating, so that whatever else the machine does weighs on both alike.
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for round in 0..40 {
+        let email = if round % 2 == 0 {
+            CLIENT
+        } else {
+            "nobody@example.com"
+        };
+        let started = std::time::Instant::now();
+        let (status, _) = auth
+            .call(
+                auth.request(Method::POST, "token?grant_type=password")
+                    .json(&json!({"email": email, "password": "not-the-password"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let times = if round % 2 == 0 {
+            &mut known
+        } else {
+            &mut unknown
+        };
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let median = |times: &mut Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let (known, unknown) = (median(&mut known), median(&mut unknown));
+    eprintln!("sign-in refused: known address {known:.1} ms, unknown {unknown:.1} ms");
+    assert!(
+        unknown > known * 0.6,
+        "an unknown address answers in {unknown:.1} ms, a known one in {known:.1} ms: the timing tells"
+    );
+}

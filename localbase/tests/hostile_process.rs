@@ -223,3 +223,22 @@ async fn trickling_and_idle_connections_are_closed_and_too_many_are_refused() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_ups_from_one_address_are_rate_limited() {
+    let server = Server::start_with(&["--max-signups-per-window", "3"]);
+    let http = reqwest::Client::new();
+    let sign_up = |n: usize| {
+        http.post(format!("http://127.0.0.1:{}/auth/v1/signup", server.api))
+            .header("apikey", ANON_KEY)
+            .json(&serde_json::json!({"email": format!("flood{n}@example.com"), "password": "secret-1"}))
+            .send()
+    };
+    for n in 0..3 {
+        assert_eq!(sign_up(n).await.unwrap().status(), 200);
+    }
+    let refused = sign_up(3).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error_code"], "over_request_rate_limit", "{body}");
+}

@@ -41,14 +41,23 @@ pub(super) async fn password_grant(
             "missing email or phone",
         ));
     }
+    check_password_fits(password)?;
     let mut client = state.pool.get().await.map_err(AuthError::internal)?;
     let tx = client.transaction().await.map_err(AuthError::internal)?;
+    // The password is hashed whether or not the address exists (with a fresh salt of the
+    // same cost as sign-up's), so the answer's timing does not tell who has an account.
     let row = tx
         .query_opt(
             &format!(
-                "update auth.users u set last_sign_in_at = now() \
-                 where lower(u.email) = lower($1) and u.deleted_at is null \
-                   and u.encrypted_password = extensions.crypt($2, u.encrypted_password) \
+                "with candidate as ( \
+                   select u.id, u.encrypted_password from auth.users u \
+                   where lower(u.email) = lower($1) and u.deleted_at is null limit 1), \
+                 checked as materialized ( \
+                   select c.id, c.encrypted_password, \
+                          extensions.crypt($2, coalesce(c.encrypted_password, extensions.gen_salt('bf'))) as computed \
+                   from (select 1) one left join candidate c on true) \
+                 update auth.users u set last_sign_in_at = now() from checked \
+                 where u.id = checked.id and checked.computed = checked.encrypted_password \
                  returning u.id, {USER_JSON}"
             ),
             &[&email, &password],

@@ -22,7 +22,9 @@ use crate::jwt::{now, TokenError};
 use crate::AppState;
 
 mod error;
+pub use limit::SignupLimiter;
 mod grants;
+mod limit;
 mod logout;
 mod signup;
 mod user;
@@ -48,6 +50,11 @@ const API_VERSION: &str = "2024-01-01";
 const API_VERSION_HEADER: &str = "x-supabase-api-version";
 /// GoTrue's default `GOTRUE_PASSWORD_MIN_LENGTH`.
 const MIN_PASSWORD_LENGTH: usize = 6;
+/// bcrypt reads only the first 72 bytes; GoTrue refuses longer passwords rather than let
+/// a wrong tail sign in.
+const MAX_PASSWORD_BYTES: usize = 72;
+/// Largest `user_metadata` (sign-up `data`, `PUT /user`): it travels in every token.
+const MAX_METADATA_BYTES: usize = 16 * 1024;
 
 /// Runs a handler body and shapes its error for the request's API version.
 pub(super) async fn answer<T: IntoResponse>(

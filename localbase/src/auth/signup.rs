@@ -6,10 +6,24 @@ use super::*;
 /// and the answer is a session, as on a project with "Confirm email" turned off.
 pub(super) async fn signup(
     State(state): State<Arc<AppState>>,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     answer(&headers, async {
+        if let Some(axum::Extension(axum::extract::ConnectInfo(peer))) = client {
+            let limit = state.settings.max_signups_per_window;
+            if !state
+                .signups
+                .admit(peer.ip(), limit, std::time::Instant::now())
+            {
+                return Err(AuthError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "over_request_rate_limit",
+                    "Request rate limit reached",
+                ));
+            }
+        }
         let body = json_body(&body)?;
         let email = text(&body, "email").trim().to_lowercase();
         let password = text(&body, "password");
@@ -34,7 +48,10 @@ pub(super) async fn signup(
         }
         check_password(password)?;
         let metadata = match body.get("data") {
-            Some(Value::Object(data)) => Value::Object(data.clone()),
+            Some(data @ Value::Object(_)) => {
+                check_metadata(data)?;
+                data.clone()
+            }
             _ => json!({}),
         };
         let mut client = state.pool.get().await.map_err(AuthError::internal)?;

@@ -107,11 +107,9 @@ pub(super) async fn update_user(
         let caller = authenticate(&state, &tx, &headers).await?;
         let user_id = caller.user_id;
         if let Some(data) = body.get("data") {
+            check_metadata(data)?;
             let Value::Object(data) = data else {
-                return Err(AuthError::bad_request(
-                    "validation_failed",
-                    "data must be a JSON object",
-                ));
+                unreachable!("checked to be an object");
             };
             tx.execute(
                 "update auth.users set updated_at = now(), raw_user_meta_data =

@@ -28,11 +28,41 @@ pub(super) fn check_email(email: &str) -> Result<(), AuthError> {
 }
 
 pub(super) fn check_password(password: &str) -> Result<(), AuthError> {
+    check_password_fits(password)?;
     if password.chars().count() < MIN_PASSWORD_LENGTH {
         Err(AuthError::weak_password())
     } else {
         Ok(())
     }
+}
+
+/// Longer than bcrypt can tell apart: refused, at sign-up and at sign-in alike.
+pub(super) fn check_password_fits(password: &str) -> Result<(), AuthError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        Err(AuthError::bad_request(
+            "validation_failed",
+            format!("Password cannot be longer than {MAX_PASSWORD_BYTES} characters"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// `user_metadata` must be an object of modest size.
+pub(super) fn check_metadata(data: &Value) -> Result<(), AuthError> {
+    if !data.is_object() {
+        return Err(AuthError::bad_request(
+            "validation_failed",
+            "data must be a JSON object",
+        ));
+    }
+    if data.to_string().len() > MAX_METADATA_BYTES {
+        return Err(AuthError::bad_request(
+            "validation_failed",
+            format!("data is larger than {MAX_METADATA_BYTES} bytes"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -55,6 +85,21 @@ mod tests {
         ] {
             assert!(!valid_email(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn passwords_longer_than_bcrypt_reads_and_huge_metadata_are_refused() {
+        assert!(check_password(&"x".repeat(72)).is_ok());
+        let long = check_password(&"x".repeat(73)).unwrap_err();
+        assert_eq!(long.code, "validation_failed");
+        assert!(
+            check_password_fits(&"ж".repeat(37)).is_err(),
+            "counted in bytes"
+        );
+        assert!(check_metadata(&serde_json::json!({"full_name": "Иван"})).is_ok());
+        let huge = serde_json::json!({"x": "y".repeat(MAX_METADATA_BYTES)});
+        assert!(check_metadata(&huge).is_err());
+        assert!(check_metadata(&serde_json::json!([1])).is_err());
     }
 
     #[test]
