@@ -1,7 +1,10 @@
 //! A private PostgreSQL 15 cluster for localbase: initialised on first use, started with
 //! logical decoding enabled, stopped on exit. PostgreSQL refuses to run as root, so when
 //! localbase runs as root the cluster's files belong to, and its processes run as, the
-//! unprivileged `postgres` user.
+//! unprivileged `postgres` user. Nobody else on the machine gets in: every connection,
+//! local or TCP, authenticates with SCRAM and a password generated at initialisation,
+//! kept in the data folder (mode 0600). A folder made by an older localbase, which
+//! trusted every local user, is given a password the first time it is started.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -16,20 +19,41 @@ const RUN_AS: &str = "postgres";
 pub struct Cluster {
     data_dir: PathBuf,
     port: u16,
+    password: String,
 }
+
+/// The superuser's password, beside the cluster's own files.
+const PASSWORD_FILE: &str = "localbase_password";
+
+/// Who may connect, and how: everyone with the password, nobody without.
+const PG_HBA: &str = "# Written by localbase: every connection authenticates with SCRAM.
+local   all             all                                     scram-sha-256
+host    all             all             127.0.0.1/32            scram-sha-256
+host    all             all             ::1/128                 scram-sha-256
+local   replication     all                                     scram-sha-256
+host    replication     all             127.0.0.1/32            scram-sha-256
+";
 
 impl Cluster {
     /// Initialises the cluster if `data_dir` holds none, starts it unless it already runs,
     /// and reports whether it was initialised just now (so the caller seeds it once).
     pub fn ensure_running(data_dir: &Path, port: u16) -> Result<(Cluster, bool)> {
         let data_dir = reachable_by_postgres(absolute(data_dir)?);
-        let cluster = Cluster { data_dir, port };
+        let mut cluster = Cluster {
+            data_dir,
+            port,
+            password: String::new(),
+        };
         let fresh = !cluster.data_dir.join("PG_VERSION").exists();
         if fresh {
             cluster.init()?;
         }
+        let secured = cluster.read_password();
         if !cluster.is_running() {
             cluster.start()?;
+        }
+        if !secured {
+            cluster.secure()?;
         }
         Ok((cluster, fresh))
     }
@@ -40,12 +64,20 @@ impl Cluster {
         if !data_dir.join("PG_VERSION").exists() {
             return Ok(());
         }
-        Cluster { data_dir, port: 0 }.stop()
+        Cluster {
+            data_dir,
+            port: 0,
+            password: String::new(),
+        }
+        .stop()
     }
 
     /// Connection string for a database of this cluster, as the superuser.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
     }
 
     pub fn port(&self) -> u16 {
@@ -60,6 +92,8 @@ impl Cluster {
                 .arg(&self.data_dir))?;
         }
         tracing::info!(dir = %self.data_dir.display(), "initialising PostgreSQL cluster");
+        // initdb wants a password file to write SCRAM rules itself; instead its trust rules
+        // are replaced before the server first starts, so they never take effect.
         run(self
             .pg_command("initdb")
             .args([
@@ -72,6 +106,75 @@ impl Cluster {
                 "-D",
             ])
             .arg(&self.data_dir))?;
+        std::fs::write(self.data_dir.join("pg_hba.conf"), PG_HBA)?;
+        // The password is set in single-user mode, before the server ever listens: there is
+        // no moment at which anyone gets in without it.
+        let password = new_password();
+        let mut single = self.pg_command("postgres");
+        single
+            .args(["--single", "-D"])
+            .arg(&self.data_dir)
+            .arg("postgres");
+        run_with_input(
+            &mut single,
+            &format!("alter role postgres password '{password}';\n"),
+        )?;
+        self.write_password(&password)
+    }
+
+    /// Reads the stored password; false for a folder without one (an older localbase's).
+    fn read_password(&mut self) -> bool {
+        match std::fs::read_to_string(self.data_dir.join(PASSWORD_FILE)) {
+            Ok(password) if !password.trim().is_empty() => {
+                self.password = password.trim().to_string();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn write_password(&self, password: &str) -> Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(self.data_dir.join(PASSWORD_FILE))?;
+        file.write_all(password.as_bytes())?;
+        Ok(())
+    }
+
+    /// An older folder trusted every local user: give the superuser a password, then
+    /// require it everywhere.
+    fn secure(&mut self) -> Result<()> {
+        tracing::info!("giving the PostgreSQL cluster a password (it trusted local users)");
+        let password = new_password();
+        let mut psql = self.pg_command("psql");
+        psql.arg("-h")
+            .arg(&self.data_dir)
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+            ])
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-f", "-"]);
+        run_with_input(
+            &mut psql,
+            &format!("alter role postgres password '{password}';\n"),
+        )?;
+        std::fs::write(self.data_dir.join("pg_hba.conf"), PG_HBA)?;
+        run(self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("reload"))?;
+        self.write_password(&password)?;
+        self.password = password;
         Ok(())
     }
 
@@ -186,6 +289,40 @@ fn is_root() -> bool {
     std::fs::metadata("/proc/self")
         .map(|meta| std::os::unix::fs::MetadataExt::uid(&meta) == 0)
         .unwrap_or(false)
+}
+
+/// 32 random letters and digits (safe in a URL and in SQL as they are).
+fn new_password() -> String {
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect()
+}
+
+fn run_with_input(command: &mut Command, input: &str) -> Result<Output> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes())?;
+    }
+    let output = child.wait_with_output()?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        Err(Error::Cluster(format!(
+            "{:?} failed: {}{}",
+            command,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )))
+    }
 }
 
 fn run(command: &mut Command) -> Result<Output> {

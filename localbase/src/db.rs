@@ -13,10 +13,20 @@ use crate::jwt::Claims;
 
 const BOOTSTRAP: &str = include_str!("../sql/bootstrap.sql");
 
+/// Longest a pooled statement may run before PostgreSQL cancels it.
+pub const STATEMENT_TIMEOUT_MS: u64 = 15_000;
+/// Longest a request waits for a free pooled connection before it is answered with an
+/// error, instead of queueing behind a flood.
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub fn pool(url: &str, size: usize) -> Result<Pool> {
     let mut config = PoolConfig::new();
     config.url = Some(url.to_string());
-    config.pool = Some(deadpool_postgres::PoolConfig::new(size));
+    config.options = Some(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+    let mut pool = deadpool_postgres::PoolConfig::new(size);
+    pool.timeouts.wait = Some(POOL_WAIT);
+    pool.timeouts.create = Some(POOL_WAIT);
+    config.pool = Some(pool);
     config
         .create_pool(Some(Runtime::Tokio1), NoTls)
         .map_err(|error| Error::Pool(error.to_string()))

@@ -658,3 +658,53 @@ async fn localbase_recovers_when_postgresql_restarts() {
         .batch_execute(&format!("drop database if exists {database} with (force)"))
         .await;
 }
+
+#[tokio::test]
+async fn the_private_cluster_lets_nobody_in_without_its_password() {
+    let server = TestServer::start().await;
+    // The same URL without the password, as any local user could try it.
+    let (userinfo, rest) = server.database_url.split_once('@').unwrap();
+    let (user, password) = userinfo.rsplit_once(':').unwrap();
+    assert!(password.len() >= 32, "a generated password");
+    let without = format!("{user}@{rest}");
+    let refused = tokio_postgres::connect(&without, tokio_postgres::NoTls).await;
+    let error = refused.err().expect("no password, no connection");
+    assert!(
+        format!("{error:?}").contains("password"),
+        "the server asks for a password: {error:?}"
+    );
+    let wrong = format!("{user}:wrong-password@{rest}");
+    let error = tokio_postgres::connect(&wrong, tokio_postgres::NoTls)
+        .await
+        .err()
+        .expect("a wrong password, no connection");
+    let message = error.as_db_error().map(|db| db.message().to_string());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("password authentication failed")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn pooled_statements_and_waits_for_a_connection_are_bounded() {
+    let server = TestServer::start().await;
+    let client = server.state.pool.get().await.unwrap();
+    let timeout: String = client
+        .query_one("show statement_timeout", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(timeout, "15s", "a runaway statement is cancelled");
+    drop(client);
+    // A pool whose only connection is taken answers the next caller with an error.
+    let pool = localbase::db::pool(&server.database_url, 1).unwrap();
+    let _held = pool.get().await.unwrap();
+    let started = std::time::Instant::now();
+    assert!(
+        pool.get().await.is_err(),
+        "no endless queue for a connection"
+    );
+    assert!(started.elapsed() < localbase::db::POOL_WAIT + Duration::from_secs(2));
+}
