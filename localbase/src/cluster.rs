@@ -203,6 +203,34 @@ impl Cluster {
         Ok(())
     }
 
+    /// Makes sure the cluster does not outlive the process `pid` (this localbase), even if
+    /// that process is killed outright: a small watcher, started now, stops PostgreSQL
+    /// within a second or two of the process disappearing.
+    pub fn stop_when_gone(&self, pid: u32) -> Result<()> {
+        let stop = self.pg_command("pg_ctl");
+        let mut words: Vec<String> = std::iter::once(stop.get_program())
+            .chain(stop.get_args())
+            .map(|word| word.to_string_lossy().into_owned())
+            .collect();
+        words.extend(["-D".into(), self.data_dir.to_string_lossy().into_owned()]);
+        words.extend(["-m", "fast", "-w", "stop"].map(String::from));
+        let quoted: Vec<String> = words
+            .iter()
+            .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
+            .collect();
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {} >/dev/null 2>&1",
+            quoted.join(" ")
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        Ok(())
+    }
+
     /// True when a postmaster serves this data folder.
     pub fn is_running(&self) -> bool {
         self.pg_command("pg_ctl")

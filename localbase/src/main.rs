@@ -143,6 +143,9 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         Some(url) => (None, url),
         None => {
             let (cluster, _fresh) = Cluster::ensure_running(&args.data_dir, args.db_port)?;
+            // Even a localbase killed outright (SIGKILL, a fatal abort) leaves no
+            // PostgreSQL behind.
+            cluster.stop_when_gone(std::process::id())?;
             let url = cluster.url("postgres");
             (Some(cluster), url)
         }
@@ -229,10 +232,13 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    // A closed terminal (SIGHUP) stops it too, rather than killing it mid-flight.
+    let mut hangup = signal(SignalKind::hangup()).expect("SIGHUP handler");
     tokio::select! {
         _ = interrupt => {},
         _ = terminate.recv() => {},
+        _ = hangup.recv() => {},
     }
 }

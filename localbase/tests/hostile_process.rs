@@ -44,29 +44,7 @@ impl Server {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         let (api, db) = (free_port(), free_port());
-        let log = std::fs::File::create(dir.with_extension("log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_localbase"))
-            .args(["serve", "--data-dir"])
-            .arg(&dir)
-            .args(["--port", &api.to_string(), "--db-port", &db.to_string()])
-            .args(extra)
-            .env_remove("DATABASE_URL")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start localbase");
-        let mut child = child;
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while !listening(api) {
-            assert!(
-                Instant::now() < deadline,
-                "localbase never listened on {api} ({}): {:?}, {}",
-                dir.display(),
-                child.try_wait(),
-                std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let child = spawn(&dir, api, db, extra);
         Server {
             child,
             dir,
@@ -75,9 +53,43 @@ impl Server {
         }
     }
 
+    /// Starts localbase again on this server's folder and ports (after it died).
+    fn start_again(&mut self) {
+        self.child = spawn(&self.dir, self.api, self.db, &[]);
+    }
+
     fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+}
+
+/// `localbase serve` on `dir` and the given ports, once it answers.
+fn spawn(dir: &PathBuf, api: u16, db: u16, extra: &[&str]) -> Child {
+    let log = std::fs::File::create(dir.with_extension("log")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_localbase"))
+        // The workspace root, where `supabase/` (migrations and seed) is.
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(["serve", "--data-dir"])
+        .arg(dir)
+        .args(["--port", &api.to_string(), "--db-port", &db.to_string()])
+        .args(extra)
+        .env_remove("DATABASE_URL")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start localbase");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !listening(api) {
+        assert!(
+            Instant::now() < deadline,
+            "localbase never listened on {api} ({}): {:?}, {}",
+            dir.display(),
+            child.try_wait(),
+            std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
 }
 
 impl Drop for Server {
@@ -87,6 +99,7 @@ impl Drop for Server {
         let _ = Command::new(env!("CARGO_BIN_EXE_localbase"))
             .args(["stop-db", "--data-dir"])
             .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
             .status();
         let _ = std::fs::remove_dir_all(&self.dir);
         if !std::thread::panicking() {
@@ -241,4 +254,65 @@ async fn sign_ups_from_one_address_are_rate_limited() {
     assert_eq!(refused.status(), 429);
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error_code"], "over_request_rate_limit", "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_localbase_leaves_no_postgresql_and_the_next_one_recovers() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let mut server = Server::start();
+    server.child.kill().unwrap(); // SIGKILL: no clean-up of its own
+    server.child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while listening(server.db) {
+        assert!(Instant::now() < deadline, "its PostgreSQL was left running");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    server.start_again();
+    let http = reqwest::Client::new();
+    let session: Value = http
+        .post(format!(
+            "http://127.0.0.1:{}/auth/v1/token?grant_type=password",
+            server.api
+        ))
+        .header("apikey", ANON_KEY)
+        .json(&serde_json::json!({"email": "client@example.com", "password": "demo-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["access_token"]
+        .as_str()
+        .expect("signed in")
+        .to_string();
+    // Postgres Changes come back too (the replication slot survived the crash).
+    let url = format!(
+        "ws://127.0.0.1:{}/realtime/v1/websocket?apikey={ANON_KEY}&vsn=1.0.0",
+        server.api
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let join = serde_json::json!({"topic": "realtime:after-crash", "event": "phx_join", "ref": "1",
+        "join_ref": "1", "payload": {"config": {"private": false, "postgres_changes":
+        [{"event": "*", "schema": "public", "table": "messages"}]}, "access_token": token}});
+    socket
+        .send(Message::Text(join.to_string().into()))
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let next = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("a system message about Postgres Changes")
+            .unwrap()
+            .unwrap();
+        let Message::Text(text) = next else { continue };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["event"] == "system" {
+            assert_eq!(frame["payload"]["status"], "ok", "{frame}");
+            break;
+        }
+    }
 }
