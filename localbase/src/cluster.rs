@@ -204,23 +204,16 @@ impl Cluster {
     }
 
     /// Makes sure the cluster does not outlive the process `pid` (this localbase), even if
-    /// that process is killed outright: a small watcher, started now, stops PostgreSQL
-    /// within a second or two of the process disappearing.
+    /// that process is killed outright: a small watcher, started now, stops this very
+    /// postmaster (fast shutdown) within a second or two of the process disappearing —
+    /// and leaves alone a postmaster a later localbase started on the same folder.
     pub fn stop_when_gone(&self, pid: u32) -> Result<()> {
-        let stop = self.pg_command("pg_ctl");
-        let mut words: Vec<String> = std::iter::once(stop.get_program())
-            .chain(stop.get_args())
-            .map(|word| word.to_string_lossy().into_owned())
-            .collect();
-        words.extend(["-D".into(), self.data_dir.to_string_lossy().into_owned()]);
-        words.extend(["-m", "fast", "-w", "stop"].map(String::from));
-        let quoted: Vec<String> = words
-            .iter()
-            .map(|word| format!("'{}'", word.replace('\'', "'\\''")))
-            .collect();
+        let pid_file = self.data_dir.join("postmaster.pid");
+        let pid_file = format!("'{}'", pid_file.to_string_lossy().replace('\'', "'\\''"));
         let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {} >/dev/null 2>&1",
-            quoted.join(" ")
+            "pm=$(head -n 1 {pid_file}); \
+             while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             [ -n \"$pm\" ] && [ \"$(head -n 1 {pid_file} 2>/dev/null)\" = \"$pm\" ] && kill -INT \"$pm\""
         );
         Command::new("sh")
             .args(["-c", &script])
