@@ -70,6 +70,39 @@ pub async fn run(server: &Server, samples: usize, gap: Duration) -> Result<Chang
     })
 }
 
+/// Opens `connections` anonymous sockets that each subscribe to every change of
+/// `public.messages` with as many listeners and conditions as localbase allows (20 × 10
+/// distinct ones each): the most expensive subscriptions an anonymous client can hold.
+/// Returns them, to be kept open while a normal subscriber is measured.
+pub async fn hostile_subscribers(
+    server: &Server,
+    connections: usize,
+) -> Result<Vec<socket::Ws>, String> {
+    let mut held = Vec::with_capacity(connections);
+    for n in 0..connections {
+        let mut ws = socket::connect(&server.websocket_url()).await?;
+        let listeners: Vec<serde_json::Value> = (0..20)
+            .map(|l| {
+                let filter = (0..10)
+                    .map(|c| format!("body=neq.h{n}-{l}-{c}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                json!({"event": "*", "schema": "public", "table": "messages", "filter": filter})
+            })
+            .collect();
+        let sub_topic = format!("hostile-{n}");
+        let config = json!({"private": false, "postgres_changes": listeners});
+        socket::join(&mut ws, &sub_topic, config, None).await?;
+        let ready =
+            socket::expect_text(&mut ws, &format!("realtime:{sub_topic}"), "system").await?;
+        if ready["status"] != "ok" {
+            return Err(format!("hostile subscription refused: {ready}"));
+        }
+        held.push(ws);
+    }
+    Ok(held)
+}
+
 /// The arrival instant (µs) of the INSERT change of the message `body`.
 async fn wait_for_body(ws: &mut socket::Ws, topic: &str, body: &str) -> Option<u64> {
     let deadline = tokio::time::Instant::now() + CHANGE_WAIT;

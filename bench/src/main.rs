@@ -53,6 +53,10 @@ struct Args {
     /// Inserts timed for Postgres Changes.
     #[arg(long, default_value_t = 200)]
     changes_samples: usize,
+    /// Anonymous sockets holding the most expensive subscriptions allowed while a normal
+    /// subscriber's changes are timed again.
+    #[arg(long, default_value_t = 40)]
+    hostile_connections: usize,
 }
 
 #[tokio::main]
@@ -124,5 +128,18 @@ async fn run(args: Args) -> Result<(), String> {
         changes.change.count, changes.lost, changes.change
     );
     println!("insert → REST 201: {}", changes.insert);
+
+    let hostile = changes::hostile_subscribers(&server, args.hostile_connections).await?;
+    let beside = changes::run(&server, args.changes_samples, Duration::from_millis(20)).await?;
+    println!(
+        "\n## Postgres Changes beside {} hostile anonymous subscribers (20 listeners × 10 conditions each)\n",
+        hostile.len()
+    );
+    println!(
+        "insert → change received ({} samples, {} lost): {}",
+        beside.change.count, beside.lost, beside.change
+    );
+    println!("insert → REST 201: {}", beside.insert);
+    drop(hostile);
     Ok(())
 }

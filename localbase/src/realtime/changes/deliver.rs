@@ -42,6 +42,19 @@ pub async fn deliver(state: &AppState, change: &WalChange) -> Result<()> {
     if channels.is_empty() {
         return Ok(());
     }
+    // Subscribers whose role may not read the table at all (anonymous ones, here) see no
+    // change of it: they are left out before any of their conditions costs a thing.
+    let mut readable = Vec::with_capacity(channels.len());
+    for channel in channels {
+        let role = channel.claims.database_role();
+        if may_read_table(state, role, &change.schema, &change.table).await? {
+            readable.push(channel);
+        }
+    }
+    let channels = readable;
+    if channels.is_empty() {
+        return Ok(());
+    }
     // Every distinct condition is evaluated once, whoever asked for it (a map, so that
     // many subscribers with many conditions cost linear time, not quadratic).
     let mut filters: Vec<&Filter> = Vec::new();
@@ -100,6 +113,23 @@ pub async fn deliver(state: &AppState, change: &WalChange) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `role` holds SELECT on the table (asked once, then remembered for a while).
+async fn may_read_table(state: &AppState, role: &str, schema: &str, table: &str) -> Result<bool> {
+    if let Some(known) = state.changes.known_privilege(role, schema, table) {
+        return Ok(known);
+    }
+    let client = state.pool.get().await?;
+    let row = client
+        .query_one(
+            "select has_table_privilege($1, format('%I.%I', $2::text, $3::text), 'SELECT')",
+            &[&role, &schema, &table],
+        )
+        .await?;
+    let may: bool = row.get(0);
+    state.changes.remember_privilege(role, schema, table, may);
+    Ok(may)
 }
 
 /// Typed record, old record, commit time and filter results, in one query.

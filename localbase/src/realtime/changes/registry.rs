@@ -35,8 +35,15 @@ pub struct ChannelChanges {
     pub bindings: Vec<Binding>,
 }
 
+/// How long a role's SELECT privilege on a table is trusted before it is asked again.
+const PRIVILEGE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+type PrivilegeKey = (String, String, String);
+
 pub struct ChangeRegistry {
     channels: Mutex<HashMap<(ConnectionId, String), Arc<ChannelChanges>>>,
+    /// (role, schema, table) → may select, and when that was learnt.
+    privileges: Mutex<HashMap<PrivilegeKey, (bool, std::time::Instant)>>,
     /// True while the poller reads its slot: only then is a listener really live.
     reading: watch::Sender<bool>,
 }
@@ -45,6 +52,7 @@ impl Default for ChangeRegistry {
     fn default() -> Self {
         ChangeRegistry {
             channels: Mutex::default(),
+            privileges: Mutex::default(),
             reading: watch::channel(false).0,
         }
     }
@@ -98,6 +106,28 @@ impl ChangeRegistry {
             })
             .cloned()
             .collect()
+    }
+
+    /// A role's SELECT privilege on a table, if learnt recently.
+    pub fn known_privilege(&self, role: &str, schema: &str, table: &str) -> Option<bool> {
+        let privileges = self
+            .privileges
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let key = (role.to_string(), schema.to_string(), table.to_string());
+        privileges
+            .get(&key)
+            .filter(|(_, at)| at.elapsed() < PRIVILEGE_TTL)
+            .map(|(may, _)| *may)
+    }
+
+    pub fn remember_privilege(&self, role: &str, schema: &str, table: &str, may: bool) {
+        let mut privileges = self
+            .privileges
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let key = (role.to_string(), schema.to_string(), table.to_string());
+        privileges.insert(key, (may, std::time::Instant::now()));
     }
 
     /// Number of subscribed channels (for tests and diagnostics).
