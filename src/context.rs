@@ -26,6 +26,8 @@ pub struct AppContext {
     pub realtime: StoredValue<Option<RealtimeClient>, LocalStorage>,
     /// Bumped whenever the conversation list should be fetched again.
     pub list_version: RwSignal<u32>,
+    /// Moves every 30 s while signed in: whatever says "… ago" tracks it.
+    pub ticks: RwSignal<u32>,
 }
 
 impl AppContext {
@@ -41,6 +43,7 @@ impl AppContext {
             wakes: RwSignal::new(0),
             realtime: StoredValue::new_local(None),
             list_version: RwSignal::new(0),
+            ticks: RwSignal::new(0),
         }
     }
 

@@ -78,6 +78,11 @@ pub enum Text {
     InboxDown,
     SignOutAnyway,
     Cancel,
+    Online,
+    NotificationsAsk,
+    NotificationsOn,
+    NotificationsOff,
+    NotificationsBlocked,
 }
 
 impl Text {
@@ -120,7 +125,8 @@ impl Text {
             Text::Delete => ("Изтрий", "Delete"),
             Text::RetryConnection => ("Свържи отново", "Reconnect"),
             Text::Subscribing => ("Свързване…", "Connecting…"),
-            Text::Subscribed => ("На линия", "Live"),
+            // About the connection, not the person: "на линия" is what presence says.
+            Text::Subscribed => ("Свързано", "Connected"),
             Text::ChannelError => (
                 "Връзката прекъсна. Свързваме се отново…",
                 "Connection lost. Reconnecting…",
@@ -153,6 +159,14 @@ impl Text {
             ),
             Text::SignOutAnyway => ("Изход въпреки това", "Sign out anyway"),
             Text::Cancel => ("Отказ", "Cancel"),
+            Text::Online => ("на линия", "online"),
+            Text::NotificationsAsk => ("Включи известията", "Turn on notifications"),
+            Text::NotificationsOn => ("Известия: вкл.", "Notifications: on"),
+            Text::NotificationsOff => ("Известия: изкл.", "Notifications: off"),
+            Text::NotificationsBlocked => (
+                "Известията са блокирани в браузъра",
+                "Notifications are blocked in the browser",
+            ),
         };
         match lang {
             Lang::Bg => bg,
@@ -190,6 +204,22 @@ pub fn unsent_waiting(lang: Lang, count: usize) -> String {
     match lang {
         Lang::Bg => format!("{count} неизпратени съобщения ще бъдат изпратени, щом влезете."),
         Lang::En => format!("{count} unsent messages will be sent once you sign in."),
+    }
+}
+
+/// "last seen 5 minutes ago", given "5 minutes ago" from `Intl.RelativeTimeFormat`.
+pub fn last_seen(lang: Lang, ago: &str) -> String {
+    match lang {
+        Lang::Bg => format!("последно на линия {ago}"),
+        Lang::En => format!("last seen {ago}"),
+    }
+}
+
+/// "Ivan is typing…".
+pub fn typing(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Bg => format!("{name} пише…"),
+        Lang::En => format!("{name} is typing…"),
     }
 }
 

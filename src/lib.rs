@@ -2,6 +2,7 @@
 //! A Leptos single-page app on Supabase (Auth, PostgREST, Realtime).
 
 pub mod api;
+pub mod badge;
 pub mod browser;
 pub mod chat;
 pub mod clock;
@@ -9,8 +10,10 @@ pub mod components;
 pub mod config;
 pub mod context;
 pub mod i18n;
+pub mod intl;
 pub mod lifecycle;
 pub mod locks;
+pub mod notify;
 pub mod realtime;
 pub mod session;
 pub mod storage;
@@ -45,6 +48,7 @@ pub fn App() -> impl IntoView {
     });
     lifecycle::use_page_lifecycle(app);
     session::use_session_keeper(app);
+    notify::register_service_worker();
     Effect::new(move |_| {
         let lang = app.lang.get();
         storage::save(LANG_KEY, &lang.tag());

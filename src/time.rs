@@ -99,8 +99,60 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// Someone whose app said "here" this recently counts as online: the app says so about
+/// once a minute while it is open (`touch_last_seen`), so 90 s allows for one late beat.
+pub const ONLINE_WITHIN_MS: f64 = 90_000.0;
+
+/// Whether a last-seen instant (unix ms) is recent enough to count as online at `now_ms`
+/// (both on the server's clock).
+pub fn seen_recently(last_seen_ms: f64, now_ms: f64) -> bool {
+    now_ms - last_seen_ms < ONLINE_WITHIN_MS
+}
+
+/// How to say "`elapsed_ms` ago" with `Intl.RelativeTimeFormat`: a (negative) count and
+/// its unit, in the largest whole unit — "5 minutes ago", "yesterday", "3 weeks ago".
+/// Less than a minute is a minute (said only of people who are no longer online).
+pub fn relative_parts(elapsed_ms: f64) -> (f64, &'static str) {
+    const MINUTE: f64 = 60_000.0;
+    let minutes = (elapsed_ms / MINUTE).floor().max(1.0);
+    let steps: [(f64, &str); 5] = [
+        (60.0, "minute"),
+        (24.0, "hour"),
+        (7.0, "day"),
+        (52.0 / 12.0, "week"),
+        (12.0, "month"),
+    ];
+    let mut value = minutes;
+    for (size, unit) in steps {
+        if value < size {
+            return (-value.floor(), unit);
+        }
+        value /= size;
+    }
+    (-value.floor(), "year")
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn last_seen_is_said_in_the_largest_whole_unit() {
+        let minute = 60_000.0;
+        assert_eq!(relative_parts(10_000.0), (-1.0, "minute"));
+        assert_eq!(relative_parts(5.5 * minute), (-5.0, "minute"));
+        assert_eq!(relative_parts(59.0 * minute), (-59.0, "minute"));
+        assert_eq!(relative_parts(61.0 * minute), (-1.0, "hour"));
+        assert_eq!(relative_parts(25.0 * 60.0 * minute), (-1.0, "day"));
+        assert_eq!(relative_parts(15.0 * 24.0 * 60.0 * minute), (-2.0, "week"));
+        assert_eq!(relative_parts(65.0 * 24.0 * 60.0 * minute), (-2.0, "month"));
+        assert_eq!(relative_parts(800.0 * 24.0 * 60.0 * minute), (-2.0, "year"));
+    }
+
+    #[test]
+    fn online_means_seen_within_ninety_seconds() {
+        assert!(seen_recently(1_000_000.0, 1_060_000.0));
+        assert!(!seen_recently(1_000_000.0, 1_091_000.0));
+    }
     use super::*;
 
     #[test]

@@ -192,6 +192,8 @@ async fn two_tabs_of_one_person_share_unsent_messages_and_one_session() {
         client.switch_to_window(tab.clone()).await.unwrap();
         let texts = wait_for_all(client, "client tab", &run, 6, Duration::from_secs(30)).await;
         assert_eq!(texts, expected);
+        // Recovered from the outage (sending needs no channel, so it may still be rejoining).
+        wait_subscribed(client).await;
         record_statuses(client).await;
     }
 

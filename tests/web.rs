@@ -328,3 +328,86 @@ async fn a_refused_token_asks_for_a_fresh_one_once_and_rejoins_with_it_instead_o
     );
     realtime.disconnect();
 }
+
+/// The presence keys in the latest `Presence` event.
+fn present(events: &Events) -> Option<Vec<String>> {
+    events.borrow().iter().rev().find_map(|e| match e {
+        ChannelEvent::Presence(keys) => Some(keys.clone()),
+        _ => None,
+    })
+}
+
+#[wasm_bindgen_test]
+async fn presence_reaches_only_participants_and_ends_with_the_socket() {
+    use coach_chat::realtime::PresenceConfig;
+
+    let config = local_config();
+    let topic = format!("conversation:{CONVERSATION}");
+    let mut sockets = Vec::new();
+    let mut recorders = Vec::new();
+    let mut ids = Vec::new();
+    for email in [
+        "trainer@example.com",
+        "client@example.com",
+        "client2@example.com",
+    ] {
+        let session = demo_session(&config, email).await;
+        let realtime =
+            RealtimeClient::new(config.realtime_url(), Some(session.access_token.clone()));
+        let (events, on_event) = recorder();
+        let join = JoinConfig {
+            private: true,
+            presence: Some(PresenceConfig {
+                key: session.user.id.clone(),
+                track: serde_json::json!({ "online_at": "now" }),
+            }),
+            ..Default::default()
+        };
+        let _channel = realtime.channel(&topic, join, on_event);
+        sockets.push(realtime);
+        recorders.push(events);
+        ids.push(session.user.id);
+    }
+    let (trainer, client, stranger) = (&recorders[0], &recorders[1], &recorders[2]);
+    let both = {
+        let mut both = vec![ids[0].clone(), ids[1].clone()];
+        both.sort();
+        both
+    };
+    assert!(
+        eventually(Duration::from_secs(5), || present(trainer).as_ref()
+            == Some(&both))
+        .await,
+        "the trainer sees both participants, not the stranger: {:?}",
+        trainer.borrow()
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || present(client).as_ref()
+            == Some(&both))
+        .await,
+        "so does the client: {:?}",
+        client.borrow()
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || has_status(
+            stranger,
+            Status::is_auth_error
+        ))
+        .await
+            && present(stranger).is_none_or(|k| k.is_empty()),
+        "the stranger is refused and learns nobody's presence: {:?}",
+        stranger.borrow()
+    );
+    // The client's socket goes away (a closed tab): the trainer sees them leave.
+    sockets[1].disconnect();
+    assert!(
+        eventually(Duration::from_secs(5), || present(trainer)
+            == Some(vec![ids[0].clone()]))
+        .await,
+        "the client's presence ends with their socket: {:?}",
+        trainer.borrow()
+    );
+    for socket in &sockets {
+        socket.disconnect();
+    }
+}

@@ -160,3 +160,18 @@ pub async fn mark_conversation_read(
     )
     .await
 }
+
+/// Tells the server the person is here: their `last_seen_at` becomes now (by the
+/// server's clock), as the people they talk to see it.
+pub async fn touch_last_seen(config: &Config, token: &str) -> Result<(), ApiError> {
+    post::<serde_json::Value>(
+        config,
+        token,
+        "rpc/touch_last_seen",
+        None,
+        &json!({}),
+        Abort::new(),
+    )
+    .await
+    .map(drop)
+}

@@ -10,7 +10,13 @@ use super::delivery::Delivery;
 use crate::context::AppContext;
 use crate::realtime::{ChannelEvent, JoinConfig, RealtimeClient, Status};
 
-pub fn use_inbox(app: AppContext, client: &RealtimeClient, delivery: Delivery) -> RwSignal<Status> {
+/// `on_message` gets every `new_message` announced (the stored row).
+pub fn use_inbox(
+    app: AppContext,
+    client: &RealtimeClient,
+    delivery: Delivery,
+    on_message: impl Fn(serde_json::Value) + 'static,
+) -> RwSignal<Status> {
     let status = RwSignal::new(Status::Subscribing);
     let Some(me) = app.user_id() else {
         return status;
@@ -20,7 +26,12 @@ pub fn use_inbox(app: AppContext, client: &RealtimeClient, delivery: Delivery) -
         ..Default::default()
     };
     let channel = client.channel(&format!("user:{me}"), config, move |event| match event {
-        ChannelEvent::Broadcast { .. } => app.refresh_list(),
+        ChannelEvent::Broadcast { event, payload } => {
+            app.refresh_list();
+            if event == "new_message" {
+                on_message(payload);
+            }
+        }
         ChannelEvent::Status(now) => {
             if now == Status::Subscribed {
                 delivery.hurry();

@@ -4,9 +4,12 @@
 
 pub mod conversation;
 pub mod delivery;
+pub mod here;
 pub mod inbox;
 pub mod list;
 pub mod model;
+pub mod notifications;
 pub mod outbox;
 pub mod realtime;
 pub mod store;
+pub mod typing;

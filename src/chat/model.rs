@@ -28,6 +28,10 @@ pub struct ConversationSummary {
     pub last_sender_id: Option<String>,
     pub last_at: String,
     pub unread_count: i64,
+    /// When the other person last had the app open (`None`: never, or a list cached
+    /// before this was known).
+    #[serde(default)]
+    pub other_last_seen_at: Option<String>,
 }
 
 /// A `new_message` broadcast, if it is a well-formed message of this conversation from

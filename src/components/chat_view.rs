@@ -7,14 +7,22 @@ use leptos::prelude::*;
 use super::channel_status::ChannelStatus;
 use super::composer::Composer;
 use super::message_bubble::MessageBubble;
+use super::seen::seen_text;
 use crate::chat::conversation::use_conversation;
 use crate::chat::delivery::Delivery;
 use crate::chat::model::ConversationSummary;
 use crate::context::use_app;
-use crate::i18n::Text;
+use crate::i18n::{typing, Text};
+use crate::realtime::Status;
 
 #[component]
-pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl IntoView {
+pub fn ChatView(
+    summary: ConversationSummary,
+    /// The other person's last seen, kept fresh by the list.
+    #[prop(into)]
+    last_seen_at: Signal<Option<String>>,
+    on_back: Callback<()>,
+) -> impl IntoView {
     let app = use_app();
     let conversation = use_conversation(app, expect_context::<Delivery>(), &summary);
     let me = app.user_id().unwrap_or_default();
@@ -39,7 +47,18 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
     let on_send = Callback::new(move |body: String| conversation.send(body));
     let on_retry = Callback::new(move |id: String| conversation.retry(&id));
     let on_delete = Callback::new(move |id: String| conversation.delete(&id));
-
+    let on_draft = Callback::new(move |draft: String| conversation.draft_changed(&draft));
+    let on_blur = Callback::new(move |_| conversation.stop_typing());
+    // Typing first, then presence (trusted once the channel is joined), then last seen.
+    let other_name = summary.other_name.clone();
+    let presence_line = move || {
+        if conversation.other_typing.get() {
+            return Some(typing(app.lang.get(), &other_name));
+        }
+        let joined = conversation.status.with(|s| *s == Status::Subscribed);
+        let presence = joined.then(|| conversation.other_online.get());
+        last_seen_at.with(|seen| seen_text(app, presence, seen.as_deref()))
+    };
     view! {
         <section class="chat" data-conversation=summary.conversation_id.clone()>
             <header>
@@ -47,6 +66,8 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
                 <div class="who">
                     <h2>{summary.other_name.clone()}</h2>
                     <span class="role">{move || app.t(role)}</span>
+                    <span class="presence" class:online=move || conversation.other_online.get()
+                        class:typing=move || conversation.other_typing.get() role="status">{presence_line}</span>
                 </div>
                 <ChannelStatus status=conversation.status backup_off=conversation.backup_off on_retry=Callback::new(move |_| conversation.rejoin()) />
             </header>
@@ -65,7 +86,7 @@ pub fn ChatView(summary: ConversationSummary, on_back: Callback<()>) -> impl Int
                     <MessageBubble mine={message.row.sender_id == me} message=message on_retry=on_retry on_delete=on_delete />
                 </For>
             </ol>
-            <Composer on_send=on_send />
+            <Composer on_send=on_send on_draft=on_draft on_blur=on_blur />
         </section>
     }
 }

@@ -15,6 +15,12 @@ const COUNTER_FROM: usize = 200;
 pub fn Composer(
     /// Receives a validated body.
     on_send: Callback<String>,
+    /// Told of every change of the draft (for the typing indicator).
+    #[prop(optional)]
+    on_draft: Option<Callback<String>>,
+    /// Told when the composer loses focus.
+    #[prop(optional)]
+    on_blur: Option<Callback<()>>,
 ) -> impl IntoView {
     let app = use_app();
     let draft = RwSignal::new(String::new());
@@ -55,8 +61,17 @@ pub fn Composer(
                 placeholder=move || app.t(Text::ComposerPlaceholder)
                 aria-label=move || app.t(Text::ComposerPlaceholder)
                 prop:value=move || draft.get()
+                on:blur=move |_| {
+                    if let Some(on_blur) = on_blur {
+                        on_blur.run(());
+                    }
+                }
                 on:input=move |ev| {
-                    draft.set(event_target_value(&ev));
+                    let text = event_target_value(&ev);
+                    if let Some(on_draft) = on_draft {
+                        on_draft.run(text.clone());
+                    }
+                    draft.set(text);
                     if matches!(error.get_untracked(), Some(DraftError::Empty)) {
                         error.set(None);
                     }

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::seen::seen_text;
 use crate::browser::short_time;
 use crate::chat::list::ConversationList as ListState;
 use crate::chat::model::ConversationSummary;
@@ -46,6 +47,8 @@ pub fn ConversationList(
                                 });
                                 let unread_count = summary.unread_count;
                                 let last_at = summary.last_at.clone();
+                                let last_seen_at = summary.other_last_seen_at.clone();
+                                let seen = move || seen_text(app, None, last_seen_at.as_deref());
                                 let pick = summary.clone();
                                 view! {
                                     <li>
@@ -54,6 +57,7 @@ pub fn ConversationList(
                                             on:click=move |_| selected.set(Some(pick.clone()))>
                                             <span class="name">{summary.other_name.clone()}</span>
                                             <time class="when">{move || short_time(&last_at, app.lang.get().tag())}</time>
+                                            {move || seen().map(|text| view! { <span class="seen">{text}</span> })}
                                             <span class="preview">{preview}</span>
                                             <Show when=move || { unread_count > 0 }>
                                                 <span class="unread" aria-label=move || unread(app.lang.get(), unread_count)>{unread_count}</span>

@@ -5,5 +5,6 @@ pub mod chat_view;
 pub mod composer;
 pub mod conversation_list;
 pub mod message_bubble;
+pub mod seen;
 pub mod shell;
 pub mod sign_in;

@@ -8,13 +8,17 @@ use leptos::task::spawn_local;
 
 use super::chat_view::ChatView;
 use super::conversation_list::ConversationList;
+use crate::badge;
 use crate::chat::delivery::use_delivery;
+use crate::chat::here::use_here;
 use crate::chat::inbox::use_inbox;
 use crate::chat::list::use_conversation_list;
 use crate::chat::model::ConversationSummary;
+use crate::chat::notifications::use_notifications;
 use crate::chat::realtime::use_realtime;
 use crate::context::use_app;
 use crate::i18n::{unsent_lost_on_sign_out, Text};
+use crate::notify::Permission;
 use crate::realtime::Status;
 use crate::session;
 
@@ -24,13 +28,32 @@ pub fn Shell() -> impl IntoView {
     let client = use_realtime(app);
     let delivery = use_delivery(app);
     provide_context(delivery);
-    let inbox = use_inbox(app, &client, delivery);
     let selected = RwSignal::new(None::<ConversationSummary>);
     let list = use_conversation_list(app, selected);
+    let notifications = use_notifications(app, list, selected);
+    let inbox = use_inbox(app, &client, delivery, move |message| {
+        let open = selected.with_untracked(|s| s.as_ref().map(|s| s.conversation_id.clone()));
+        notifications.incoming(message, list.summaries.get_untracked(), open);
+    });
+    use_here(app);
+    // The unread total in the tab title and on the app badge; cleared on sign-out.
+    let unread_total = Memo::new(move |_| {
+        list.summaries.with(|list| {
+            list.iter()
+                .flatten()
+                .map(|summary| summary.unread_count.max(0))
+                .sum::<i64>()
+        })
+    });
+    Effect::new(move |_| badge::show_unread(unread_total.get()));
+    on_cleanup(|| badge::show_unread(0));
 
     let selected_id =
         Memo::new(move |_| selected.with(|s| s.as_ref().map(|s| s.conversation_id.clone())));
     let on_back = Callback::new(move |_| selected.set(None));
+    let last_seen_at = Memo::new(move |_| {
+        selected.with(|s| s.as_ref().and_then(|s| s.other_last_seen_at.clone()))
+    });
     let my_name = app
         .session
         .with_untracked(|s| s.as_ref().and_then(|s| s.user.email.clone()))
@@ -53,6 +76,18 @@ pub fn Shell() -> impl IntoView {
                 <span class="brand">"Coach Chat"</span>
                 <span class="me">{my_name}</span>
                 <span class="live" data-status=move || inbox.get().to_string() role="status">{live}</span>
+                <Show when=move || notifications.permission.get() != Permission::Unsupported>
+                    <button class="notifications" on:click=move |_| notifications.toggle()
+                        disabled=move || notifications.permission.get() == Permission::Denied
+                        aria-pressed=move || (notifications.permission.get() == Permission::Granted && notifications.enabled.get()).to_string()>
+                        {move || app.t(match (notifications.permission.get(), notifications.enabled.get()) {
+                            (Permission::Granted, true) => Text::NotificationsOn,
+                            (Permission::Granted, false) => Text::NotificationsOff,
+                            (Permission::Denied, _) => Text::NotificationsBlocked,
+                            _ => Text::NotificationsAsk,
+                        })}
+                    </button>
+                </Show>
                 <button class="lang" on:click=move |_| app.lang.update(|l| *l = l.other())>
                     {move || app.t(Text::SwitchLanguage)}
                 </button>
@@ -71,7 +106,7 @@ pub fn Shell() -> impl IntoView {
             </Show>
             <ConversationList list=list selected=selected />
             {move || match (selected_id.get(), selected.get_untracked()) {
-                (Some(_), Some(summary)) => view! { <ChatView summary=summary on_back=on_back /> }.into_any(),
+                (Some(_), Some(summary)) => view! { <ChatView summary=summary last_seen_at=last_seen_at on_back=on_back /> }.into_any(),
                 _ => view! { <section class="chat placeholder"><p class="muted">{app.t(Text::PickConversation)}</p></section> }.into_any(),
             }}
         </div>

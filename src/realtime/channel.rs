@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde_json::{json, Value};
 
+use super::presence::PresenceState;
 use super::protocol::{Frame, RefCounter};
 
 /// Pushes kept while not joined, as realtime-js keeps them (oldest dropped first).
@@ -73,6 +74,14 @@ pub struct ChangesFilter {
     pub filter: Option<String>,
 }
 
+/// Presence on a channel: who we are (`key`, e.g. the user id, so several tabs count as
+/// one) and what we track, sent after every join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceConfig {
+    pub key: String,
+    pub track: Value,
+}
+
 /// `config` of `phx_join`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JoinConfig {
@@ -80,6 +89,7 @@ pub struct JoinConfig {
     pub broadcast_self: bool,
     pub broadcast_ack: bool,
     pub postgres_changes: Vec<ChangesFilter>,
+    pub presence: Option<PresenceConfig>,
 }
 
 /// What a frame meant.
@@ -97,6 +107,8 @@ pub enum ChannelEvent {
         old_record: Value,
     },
     System(Value),
+    /// The presence keys on the channel now (after a state, a diff, or losing the socket).
+    Presence(Vec<String>),
 }
 
 #[derive(Debug)]
@@ -106,6 +118,7 @@ pub struct Channel {
     state: ChannelState,
     join_ref: Option<String>,
     buffer: VecDeque<(String, Value)>,
+    presence: PresenceState,
 }
 
 impl Channel {
@@ -117,6 +130,7 @@ impl Channel {
             state: ChannelState::Closed,
             join_ref: None,
             buffer: VecDeque::new(),
+            presence: PresenceState::default(),
         }
     }
 
@@ -153,7 +167,10 @@ impl Channel {
         let mut payload = json!({
             "config": {
                 "broadcast": { "ack": self.config.broadcast_ack, "self": self.config.broadcast_self },
-                "presence": { "key": "", "enabled": false },
+                "presence": match &self.config.presence {
+                    Some(presence) => json!({ "key": presence.key, "enabled": true }),
+                    None => json!({ "key": "", "enabled": false }),
+                },
                 "postgres_changes": changes,
                 "private": self.config.private,
             }
@@ -195,7 +212,9 @@ impl Channel {
             "phx_close" => {
                 self.state = ChannelState::Closed;
                 self.join_ref = None;
-                vec![ChannelEvent::Status(Status::Closed)]
+                let mut events = vec![ChannelEvent::Status(Status::Closed)];
+                events.extend(self.forget_presence());
+                events
             }
             "phx_error" => self.errored("channel error"),
             "broadcast" if self.state == ChannelState::Joined => {
@@ -215,6 +234,14 @@ impl Channel {
                 }]
             }
             "system" => vec![ChannelEvent::System(frame.payload.clone())],
+            "presence_state" if self.state == ChannelState::Joined => {
+                self.presence.reset(&frame.payload);
+                vec![ChannelEvent::Presence(self.presence.keys())]
+            }
+            "presence_diff" if self.state == ChannelState::Joined => {
+                self.presence.apply_diff(&frame.payload);
+                vec![ChannelEvent::Presence(self.presence.keys())]
+            }
             _ => Vec::new(),
         }
     }
@@ -223,12 +250,21 @@ impl Channel {
         match self.state {
             ChannelState::Joined | ChannelState::Joining => {
                 self.state = ChannelState::Errored;
-                vec![ChannelEvent::Status(Status::ChannelError(
+                let mut events = vec![ChannelEvent::Status(Status::ChannelError(
                     reason.to_string(),
-                ))]
+                ))];
+                events.extend(self.forget_presence());
+                events
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Who was present is unknown once the channel is down; the next join tells again.
+    fn forget_presence(&mut self) -> Option<ChannelEvent> {
+        self.config.presence.as_ref()?;
+        self.presence.clear();
+        Some(ChannelEvent::Presence(Vec::new()))
     }
 
     /// The socket closed under a joined or joining channel.
@@ -273,15 +309,29 @@ impl Channel {
         )
     }
 
-    /// Buffered pushes, once joined.
+    /// Once joined: our presence (tracked again after every join, as the server forgot
+    /// it with the old one), then the buffered pushes.
     pub fn flush(&mut self, refs: &mut RefCounter) -> Vec<Frame> {
         if self.state != ChannelState::Joined {
             return Vec::new();
         }
+        let track = self.config.presence.as_ref().map(|presence| {
+            Frame::new(
+                self.join_ref.clone(),
+                Some(refs.make_ref()),
+                &self.topic,
+                "presence",
+                json!({ "type": "presence", "event": "track", "payload": presence.track }),
+            )
+        });
         let buffered: Vec<_> = self.buffer.drain(..).collect();
-        buffered
+        track
             .into_iter()
-            .map(|(event, payload)| self.broadcast_frame(refs, &event, payload))
+            .chain(
+                buffered
+                    .into_iter()
+                    .map(|(event, payload)| self.broadcast_frame(refs, &event, payload)),
+            )
             .collect()
     }
 
@@ -578,6 +628,56 @@ mod tests {
             channel.handle(&close),
             vec![ChannelEvent::Status(Status::Closed)]
         );
+    }
+
+    #[test]
+    fn presence_is_keyed_tracked_after_each_join_and_forgotten_when_down() {
+        let mut refs = RefCounter::default();
+        let config = JoinConfig {
+            private: true,
+            presence: Some(PresenceConfig {
+                key: "me".into(),
+                track: json!({ "online_at": "t" }),
+            }),
+            ..Default::default()
+        };
+        let mut channel = Channel::new("conversation:1", config);
+        let join = channel.join(&mut refs, None);
+        assert_eq!(
+            join.payload["config"]["presence"],
+            json!({ "key": "me", "enabled": true })
+        );
+        channel.handle(&reply(join.join_ref.as_deref().unwrap(), "ok", json!({})));
+        let flushed = channel.flush(&mut refs);
+        assert_eq!(flushed[0].event, "presence");
+        assert_eq!(
+            flushed[0].payload,
+            json!({ "type": "presence", "event": "track", "payload": { "online_at": "t" } })
+        );
+        let state = Frame::new(
+            None,
+            None,
+            "realtime:conversation:1",
+            "presence_state",
+            json!({ "you": { "metas": [{ "phx_ref": "r1" }] } }),
+        );
+        assert_eq!(
+            channel.handle(&state),
+            vec![ChannelEvent::Presence(vec!["you".into()])]
+        );
+        let events = channel.socket_closed();
+        assert_eq!(events[1], ChannelEvent::Presence(Vec::new()));
+        // A rejoin tracks again.
+        let join = channel.join(&mut refs, None);
+        channel.handle(&reply(join.join_ref.as_deref().unwrap(), "ok", json!({})));
+        assert_eq!(channel.flush(&mut refs)[0].event, "presence");
+    }
+
+    #[test]
+    fn without_presence_nothing_is_tracked() {
+        let (mut channel, mut refs) = joined();
+        assert!(channel.flush(&mut refs).is_empty());
+        assert_eq!(channel.socket_closed().len(), 1);
     }
 
     #[test]

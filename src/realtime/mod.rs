@@ -5,9 +5,10 @@ pub mod backoff;
 pub mod channel;
 pub mod client;
 pub mod connection;
+pub mod presence;
 pub mod protocol;
 pub mod socket;
 
-pub use channel::{ChangesFilter, ChannelEvent, JoinConfig, Status};
+pub use channel::{ChangesFilter, ChannelEvent, JoinConfig, PresenceConfig, Status};
 pub use client::{ChannelHandle, RealtimeClient};
 pub use connection::ConnectionState;

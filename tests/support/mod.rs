@@ -255,8 +255,22 @@ impl Driver {
 
     /// A new, independent browser (its own profile, storage and cookies).
     pub async fn browser(&self) -> Client {
+        self.browser_with_prefs(json!({})).await
+    }
+
+    /// A browser whose person already allowed notifications (as after the permission
+    /// prompt), so the service worker's notifications can be observed.
+    pub async fn browser_allowing_notifications(&self) -> Client {
+        self.browser_with_prefs(
+            json!({ "profile.default_content_setting_values.notifications": 1 }),
+        )
+        .await
+    }
+
+    async fn browser_with_prefs(&self, prefs: serde_json::Value) -> Client {
         let capabilities = json!({
             "goog:chromeOptions": {
+                "prefs": prefs,
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",

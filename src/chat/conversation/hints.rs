@@ -27,6 +27,7 @@ impl Conversation {
         };
         self.store
             .try_update(|store| store.apply(row, Source::Broadcast));
+        self.clear_typing();
         self.confirm_soon();
         self.mark_read();
         self.app.refresh_list();

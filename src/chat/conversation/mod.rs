@@ -14,15 +14,19 @@ use serde_json::Value;
 mod hints;
 mod outbox_view;
 mod reading;
+mod typing;
 
 use super::delivery::Delivery;
 use super::model::{ConversationSummary, MessageRow};
 use super::store::{MessageStore, Source};
+use super::typing::TypingSender;
 use crate::api::{rest, ApiError};
 use crate::browser::new_uuid;
 use crate::context::AppContext;
 use crate::i18n::Text;
-use crate::realtime::{ChangesFilter, ChannelEvent, ChannelHandle, JoinConfig, Status};
+use crate::realtime::{
+    ChangesFilter, ChannelEvent, ChannelHandle, JoinConfig, PresenceConfig, Status,
+};
 use crate::task::Tasks;
 use crate::time::format_micros;
 
@@ -35,6 +39,13 @@ pub struct Conversation {
     pub backup_off: RwSignal<bool>,
     /// A sentence to show when loading or sending failed.
     pub problem: RwSignal<Option<Text>>,
+    /// The other person has the conversation's channel open (presence), in any tab.
+    pub other_online: RwSignal<bool>,
+    /// The other person is writing.
+    pub other_typing: RwSignal<bool>,
+    typing: StoredValue<TypingSender>,
+    typing_idle: StoredValue<Option<Timeout>, LocalStorage>,
+    typing_clear: StoredValue<Option<Timeout>, LocalStorage>,
     conversation_id: StoredValue<String>,
     other_id: StoredValue<String>,
     channel: StoredValue<Option<ChannelHandle>, LocalStorage>,
@@ -73,6 +84,11 @@ pub fn use_conversation(
         status: RwSignal::new(Status::Subscribing),
         backup_off: RwSignal::new(false),
         problem: RwSignal::new(None),
+        other_online: RwSignal::new(false),
+        other_typing: RwSignal::new(false),
+        typing: StoredValue::new(TypingSender::default()),
+        typing_idle: StoredValue::new_local(None),
+        typing_clear: StoredValue::new_local(None),
         conversation_id: StoredValue::new(conversation_id.clone()),
         other_id: StoredValue::new(summary.other_id.clone()),
         channel: StoredValue::new_local(None),
@@ -96,9 +112,15 @@ pub fn use_conversation(
         }
     });
     if let Some(client) = app.realtime.get_value() {
+        // Presence keyed by user id: several tabs of one person are one key.
+        let presence = app.user_id().map(|me| PresenceConfig {
+            key: me,
+            track: serde_json::json!({ "online_at": crate::browser::now_iso() }),
+        });
         let config = JoinConfig {
             private: true,
             postgres_changes: message_changes(&conversation_id),
+            presence,
             ..Default::default()
         };
         let topic = format!("conversation:{conversation_id}");
@@ -109,6 +131,10 @@ pub fn use_conversation(
         let _ = conversation
             .confirm_timer
             .try_update_value(|timer| timer.take());
+        let _ = conversation
+            .typing_clear
+            .try_update_value(|timer| timer.take());
+        conversation.stop_typing();
         // Leaving tells the server; a switched-away conversation receives nothing more.
         let _ = conversation.channel.try_update_value(|channel| {
             if let Some(channel) = channel.take() {
@@ -142,6 +168,7 @@ impl Conversation {
             ChannelEvent::Broadcast { event, payload } => match event.as_str() {
                 "new_message" => self.on_new_message(payload),
                 "message_read" => self.on_read(&payload),
+                "typing" => self.on_typing(&payload),
                 _ => {}
             },
             ChannelEvent::PostgresChange { kind, record, .. } => {
@@ -157,6 +184,13 @@ impl Conversation {
                 }
             }
             ChannelEvent::System(payload) => self.on_system(&payload),
+            ChannelEvent::Presence(keys) => {
+                let online = self
+                    .other_id
+                    .try_with_value(|other| keys.contains(other))
+                    .unwrap_or(false);
+                self.other_online.try_set(online);
+            }
         }
     }
 
@@ -180,6 +214,7 @@ impl Conversation {
         self.store
             .try_update(|store| store.apply(row, Source::Database));
         if theirs {
+            self.clear_typing();
             self.mark_read();
             self.app.refresh_list();
         }
@@ -233,6 +268,7 @@ impl Conversation {
         let (Some(conversation_id), Some(sender_id)) = (self.id(), self.app.user_id()) else {
             return;
         };
+        self.stop_typing();
         let row = MessageRow {
             id: new_uuid(),
             conversation_id,

@@ -1,0 +1,55 @@
+//! `use_here`: while the signed-in app is open, tells the server the person is here
+//! (`touch_last_seen`) when it starts, on every wake-up and about once a minute, so the
+//! people they talk to see "online" or "last seen 5 minutes ago"; and moves `app.ticks`
+//! every 30 s, so every "… ago" on screen stays true as time passes. With each beat the
+//! list is read again, so the others' last seen stays as fresh as one's own.
+
+use gloo_timers::callback::Interval;
+use leptos::prelude::*;
+
+use crate::api::rest;
+use crate::context::AppContext;
+use crate::task::Tasks;
+
+/// How often "… ago" is redrawn.
+const TICK_MS: u32 = 30_000;
+/// At most one heartbeat per this long (the server also ignores beats within 20 s).
+const BEAT_EVERY_MS: f64 = 60_000.0;
+
+pub fn use_here(app: AppContext) {
+    let tasks = Tasks::of_current_owner();
+    let last_beat = StoredValue::new(f64::NEG_INFINITY);
+    let beat = std::rc::Rc::new(move |force: bool, refresh: bool| {
+        let now = crate::browser::now_millis();
+        let due = last_beat
+            .try_get_value()
+            .is_some_and(|last| force || now - last >= BEAT_EVERY_MS || now < last);
+        let (true, Some(token), config) = (due, app.token(), app.config()) else {
+            return;
+        };
+        last_beat.set_value(now);
+        if refresh {
+            app.refresh_list();
+        }
+        tasks.spawn(async move {
+            if let Err(error) = rest::touch_last_seen(&config, &token).await {
+                web_sys::console::warn_1(&format!("last seen: {error}").into());
+            }
+        });
+    });
+    let on_wake = beat.clone();
+    // Starting and every wake-up (visible again, online again, focus) count as here.
+    // (At start the list is being fetched anyway.)
+    Effect::new(move |started: Option<()>| {
+        app.wakes.track();
+        on_wake(true, started.is_some());
+    });
+    let interval = Interval::new(TICK_MS, move || {
+        app.ticks.try_update(|ticks| *ticks = ticks.wrapping_add(1));
+        beat(false, true);
+    });
+    let interval = StoredValue::new_local(Some(interval));
+    on_cleanup(move || {
+        let _ = interval.try_update_value(|interval| interval.take());
+    });
+}

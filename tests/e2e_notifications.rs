@@ -1,0 +1,235 @@
+//! End-to-end: notifications through the service worker, opening a conversation from one,
+//! and the installed shell — an offline reload opens the app with its queued messages.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::time::Duration;
+
+use fantoccini::Client;
+use serde_json::{json, Value};
+use support::*;
+
+const SECOND_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
+
+/// Runs `script` (which may await) in the page and returns its value.
+async fn run(browser: &Client, script: &str) -> Value {
+    let wrapped = format!(
+        "const done = arguments[arguments.length - 1];
+         (async () => {{ {script} }})().then(done, (e) => done({{ error: String(e) }}));"
+    );
+    browser
+        .execute_async(&wrapped, vec![])
+        .await
+        .expect("script ran")
+}
+
+/// The notifications the service worker shows now: `[{title, body, tag}]`.
+async fn notifications(browser: &Client) -> Vec<Value> {
+    let shown = run(
+        browser,
+        "const registration = await navigator.serviceWorker.ready;
+         return (await registration.getNotifications()).map(n => ({ title: n.title, body: n.body, tag: n.tag }));",
+    )
+    .await;
+    shown.as_array().cloned().unwrap_or_default()
+}
+
+async fn button_text(browser: &Client) -> String {
+    let value = browser
+        .execute("const b = document.querySelector('button.notifications'); return b ? b.textContent : ''", vec![])
+        .await
+        .unwrap_or_default();
+    value.as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hidden_tab_gets_a_notification_and_a_notification_opens_its_conversation() {
+    let localbase = Localbase::start();
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    let client = driver.browser_allowing_notifications().await;
+    sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;
+    sign_in(&client, &localbase.app_url(), CLIENT, PASSWORD).await;
+    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_subscribed(&client).await;
+
+    // Never asked on load: the trainer (not yet allowed) sees a control, no prompt.
+    assert_eq!(button_text(&trainer).await, "Включи известията");
+    // The client allowed them: on, and the control turns them off and on again.
+    assert_eq!(button_text(&client).await, "Известия: вкл.");
+
+    // Reading the conversation: no notification.
+    send(&trainer, "Виждаш ли това?").await;
+    eventually(Duration::from_secs(5), "message shown", || async {
+        bubble_texts(&client)
+            .await
+            .iter()
+            .any(|t| t == "Виждаш ли това?")
+            .then_some(())
+    })
+    .await;
+    assert!(
+        notifications(&client).await.is_empty(),
+        "nothing for a message being read"
+    );
+
+    // The tab goes to the background: the next message raises one, by the service worker.
+    set_hidden(&client, true).await;
+    send(&trainer, "Утре тренировката е в 8:00,\nне закъснявай!").await;
+    let shown = eventually(Duration::from_secs(10), "a notification", || async {
+        let shown = notifications(&client).await;
+        (!shown.is_empty()).then_some(shown)
+    })
+    .await;
+    assert_eq!(
+        shown,
+        vec![json!({
+            "title": "Мария Петрова",
+            "body": "Утре тренировката е в 8:00, не закъснявай!",
+            "tag": format!("conversation-{TRAINER_CLIENT_CONVERSATION}"),
+        })]
+    );
+    // One per conversation: the next replaces it.
+    send(&trainer, "И вземи вода.").await;
+    eventually(
+        Duration::from_secs(10),
+        "the newer notification",
+        || async {
+            let shown = notifications(&client).await;
+            (shown.len() == 1 && shown[0]["body"] == "И вземи вода.").then_some(())
+        },
+    )
+    .await;
+
+    // Turned off: nothing more.
+    set_hidden(&client, false).await;
+    click(&client, "button.notifications").await;
+    assert_eq!(button_text(&client).await, "Известия: изкл.");
+    run(&client, "for (const n of await (await navigator.serviceWorker.ready).getNotifications()) n.close(); return null;").await;
+    set_hidden(&client, true).await;
+    send(&trainer, "Тишина").await;
+    eventually(Duration::from_secs(10), "the message arrived", || async {
+        bubble_texts(&client)
+            .await
+            .iter()
+            .any(|t| t == "Тишина")
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(notifications(&client).await.is_empty(), "off means off");
+
+    // A click on a notification while the app is open: the service worker tells the page
+    // which conversation to open (the message its `notificationclick` posts).
+    run(
+        &trainer,
+        &format!(
+            "navigator.serviceWorker.dispatchEvent(new MessageEvent('message', {{ data: {{ type: 'open-conversation', conversation: '{SECOND_CONVERSATION}' }} }})); return null;"
+        ),
+    )
+    .await;
+    eventually(
+        Duration::from_secs(5),
+        "the second conversation open",
+        || async {
+            shows(
+                &trainer,
+                &format!(".chat[data-conversation='{SECOND_CONVERSATION}']"),
+            )
+            .await
+            .then_some(())
+        },
+    )
+    .await;
+    // With no window open, it opens the app on `?conversation=`.
+    trainer
+        .goto(&format!(
+            "{}?conversation={TRAINER_CLIENT_CONVERSATION}",
+            localbase.app_url()
+        ))
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(10),
+        "the conversation from the address",
+        || async {
+            shows(
+                &trainer,
+                &format!(".chat[data-conversation='{TRAINER_CLIENT_CONVERSATION}']"),
+            )
+            .await
+            .then_some(())
+        },
+    )
+    .await;
+    let url = trainer.current_url().await.unwrap();
+    assert!(url.query().is_none(), "a reload does not reopen it: {url}");
+
+    let _ = trainer.close().await;
+    let _ = client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offline_reload_opens_the_app_with_its_queued_messages() {
+    let mut localbase = Localbase::start();
+    let driver = Driver::start();
+    let client = driver.browser().await;
+    sign_in(&client, &localbase.app_url(), CLIENT, PASSWORD).await;
+    wait_subscribed(&client).await;
+    // The service worker controls the page and holds the shell.
+    eventually(Duration::from_secs(20), "the shell cached", || async {
+        let ready = run(
+            &client,
+            "if (!navigator.serviceWorker.controller) return false;
+             for (const name of await caches.keys()) {
+               if (await (await caches.open(name)).match('index.html')) return true;
+             }
+             return false;",
+        )
+        .await;
+        (ready == json!(true)).then_some(())
+    })
+    .await;
+    // Let the list and session be saved, then the whole server goes away (API and site).
+    localbase.stop();
+    send(&client, "Написано без връзка").await;
+    eventually(Duration::from_secs(5), "queued", || async {
+        (pending_bubbles(&client).await == 1).then_some(())
+    })
+    .await;
+
+    client
+        .refresh()
+        .await
+        .expect("an offline reload still opens the app");
+    eventually(
+        Duration::from_secs(20),
+        "the app, its list and its queue, offline",
+        || async {
+            let list = shows(
+                &client,
+                &format!("button.conversation[data-conversation='{TRAINER_CLIENT_CONVERSATION}']"),
+            )
+            .await;
+            let queued = bubble_texts(&client)
+                .await
+                .iter()
+                .any(|t| t == "Написано без връзка");
+            (list && queued).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(pending_bubbles(&client).await, 1);
+
+    localbase.resume();
+    wait_for_ticks(
+        &client,
+        "Написано без връзка",
+        "Изпратено",
+        Duration::from_secs(30),
+    )
+    .await;
+    let _ = client.close().await;
+}
