@@ -20,6 +20,7 @@ cat <<INFO
     client@example.com    Иван Георгиев (client)
     client2@example.com   Елена Димитрова (client)
   Open two windows (one private) and sign in as the trainer and a client.
+  E-mail digests (unread for 10 minutes) land in .localbase/mail/ as .eml files.
   Data lives in .localbase/ (delete it to start over). Ctrl+C stops everything.
 
 INFO

@@ -51,7 +51,7 @@ conformance/run.sh
 
 step "browser tests (wasm-bindgen-test in headless Chromium) against a fresh localbase"
 rm -rf target/wasm-test-localbase
-target/debug/localbase serve --data-dir target/wasm-test-localbase --db-port $((WASM_API_PORT + 1)) \
+target/debug/localbase serve --data-dir target/wasm-test-localbase --db-port $((WASM_API_PORT + 1)) --no-notify \
   --port $WASM_API_PORT --channel-error-backoff-ms 200 > target/wasm-test-localbase.log 2>&1 &
 LOCALBASE_PID=$!
 for _ in $(seq 1 300); do

@@ -233,3 +233,39 @@ async fn an_offline_reload_opens_the_app_with_its_queued_messages() {
     .await;
     let _ = client.close().await;
 }
+
+/// `localbase serve` runs the e-mail notifier: the demo's unread messages become digests
+/// in its mail folder, in the recipient's language, once each.
+#[tokio::test(flavor = "multi_thread")]
+async fn localbase_serve_mails_digests_of_unread_messages_to_its_folder() {
+    let localbase = Localbase::start_with(&[
+        "--notify-delay-minutes",
+        "0",
+        "--notify-interval-seconds",
+        "0.2",
+    ]);
+    let mail_dir = localbase.mail_dir();
+    let read_all = || -> Vec<String> {
+        std::fs::read_dir(&mail_dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The seed leaves one unread message for each client, from the trainer.
+    let mail = eventually(Duration::from_secs(20), "two digests", || async {
+        let mail = read_all();
+        (mail.len() >= 2).then_some(mail)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await; // a few more rounds
+    assert_eq!(read_all().len(), 2, "once each: {mail:?}");
+    let to_ivan = mail
+        .iter()
+        .find(|m| m.contains("To: client@example.com"))
+        .expect("a digest to the client");
+    assert!(to_ivan.contains("List-Unsubscribe"), "{to_ivan}");
+    assert!(mail.iter().any(|m| m.contains("To: client2@example.com")));
+}

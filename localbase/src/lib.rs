@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod faults;
 pub mod jwt;
+pub mod notify;
 pub mod realtime;
 pub mod rest;
 pub mod serve;
@@ -195,6 +196,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     let gateway = axum::middleware::from_fn_with_state(state.clone(), caller::require_api_key);
     let faults = axum::middleware::from_fn_with_state(state.clone(), faults::inject);
     Router::new()
+        .merge(notify::unsubscribe::router(state.pool.clone()))
         .nest("/auth/v1", auth::router().layer(gateway.clone()))
         .nest("/rest/v1", rest::router().layer(gateway))
         .nest("/realtime/v1", realtime::router())

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use localbase::cluster::Cluster;
+use localbase::notify::mailer::Mailer;
+use localbase::notify::NotifierSettings;
 use localbase::serve::ConnectionLimits;
 use localbase::{app, db, jwt, realtime, AppState, Settings};
 use tower_http::services::ServeDir;
@@ -23,6 +25,10 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(Box<ServeArgs>),
+    /// Run only the e-mail notifier, against any Supabase database (DATABASE_URL), e.g. a
+    /// hosted project's, with a real SMTP server (SMTP_URL); it also answers the
+    /// unsubscribe links on `--listen`.
+    Notify(Box<NotifyArgs>),
     /// Stop a private PostgreSQL cluster left running (e.g. by the integration tests).
     StopDb {
         #[arg(long)]
@@ -30,8 +36,83 @@ enum Command {
     },
 }
 
+/// E-mail digests of unread messages (both `serve` and `notify`).
+#[derive(clap::Args)]
+struct MailArgs {
+    /// SMTP server, e.g. `smtps://user:password@smtp.example.com` or
+    /// `smtp://127.0.0.1:2525`; without it, digests are written as `.eml` files to
+    /// `--mail-dir`.
+    #[arg(long, env = "SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Folder the digests go to when no SMTP server is set.
+    #[arg(long, env = "LOCALBASE_MAIL_DIR", default_value = ".localbase/mail")]
+    mail_dir: PathBuf,
+    /// Sender of the digests.
+    #[arg(
+        long,
+        env = "NOTIFY_FROM",
+        default_value = "Coach Chat <no-reply@coach-chat.localhost>"
+    )]
+    notify_from: String,
+    /// Minutes a message stays unread, its recipient away, before it is mailed.
+    #[arg(long, env = "NOTIFY_DELAY_MINUTES", default_value_t = 10.0)]
+    notify_delay_minutes: f64,
+    /// Seconds between the notifier's rounds.
+    #[arg(long, env = "NOTIFY_INTERVAL_SECONDS", default_value_t = 30.0)]
+    notify_interval_seconds: f64,
+}
+
+impl MailArgs {
+    fn settings(
+        &self,
+        app_url: String,
+        public_url: String,
+    ) -> Result<(NotifierSettings, Mailer), Box<dyn std::error::Error>> {
+        let mailer = match &self.smtp_url {
+            Some(url) => Mailer::smtp(url)?,
+            None => Mailer::folder(self.mail_dir.clone()),
+        };
+        let settings = NotifierSettings {
+            delay: Duration::from_secs_f64(self.notify_delay_minutes.max(0.0) * 60.0),
+            interval: Duration::from_secs_f64(self.notify_interval_seconds.max(0.1)),
+            app_url,
+            public_url,
+            from: self.notify_from.parse()?,
+            abandon_after: Duration::from_secs(10 * 60),
+        };
+        Ok((settings, mailer))
+    }
+}
+
+#[derive(clap::Args)]
+struct NotifyArgs {
+    /// The Supabase database, as a role that bypasses row-level security (e.g. the
+    /// project's `postgres` connection string).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Where the app lives (links in the e-mails).
+    #[arg(long, env = "NOTIFY_APP_URL")]
+    app_url: String,
+    /// Public URL of this notifier's `--listen` address (unsubscribe links).
+    #[arg(
+        long,
+        env = "NOTIFY_PUBLIC_URL",
+        default_value = "http://127.0.0.1:54330"
+    )]
+    public_url: String,
+    #[arg(long, env = "NOTIFY_LISTEN", default_value = "127.0.0.1:54330")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
 #[derive(clap::Args)]
 struct ServeArgs {
+    #[command(flatten)]
+    mail: MailArgs,
+    /// Do not run the e-mail notifier.
+    #[arg(long)]
+    no_notify: bool,
     /// Use this database instead of starting a private cluster.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
@@ -130,6 +211,7 @@ async fn main() {
         .init();
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(*args).await,
+        Command::Notify(args) => notify(*args).await,
         Command::StopDb { data_dir } => Cluster::stop_dir(&data_dir).map_err(Into::into),
     };
     if let Err(error) = result {
@@ -221,9 +303,30 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
             .fallback_service(ServeDir::new(dir));
         servers.spawn(localbase::serve::serve(site, files, limits, stop));
     }
+    let app_url = match &args.app_dir {
+        Some(_) => format!("http://127.0.0.1:{}", args.app_port),
+        None => std::env::var("NOTIFY_APP_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
+    };
+    let notifier = if args.no_notify {
+        None
+    } else {
+        let (settings, mailer) = args.mail.settings(app_url, public_url.clone())?;
+        if args.mail.smtp_url.is_none() {
+            println!("mail            {}", args.mail.mail_dir.display());
+        }
+        Some(tokio::spawn(localbase::notify::run(
+            state.pool.clone(),
+            settings,
+            mailer,
+            state.shutdown.subscribe(),
+        )))
+    };
     shutdown_signal().await;
     tracing::info!("shutting down");
     state.begin_shutdown();
+    if let Some(notifier) = notifier {
+        let _ = notifier.await;
+    }
     while servers.join_next().await.is_some() {}
     let _ = listener_task.await;
     let _ = changes_task.await;
@@ -241,4 +344,38 @@ async fn shutdown_signal() {
         _ = terminate.recv() => {},
         _ = hangup.recv() => {},
     }
+}
+
+/// `localbase notify`: the notifier and its unsubscribe endpoint, nothing else.
+async fn notify(args: NotifyArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let pool = db::pool(&args.database_url, 4)?;
+    let (settings, mailer) = args
+        .mail
+        .settings(args.app_url.clone(), args.public_url.clone())?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    println!(
+        "unsubscribe     {}{}",
+        args.public_url,
+        localbase::notify::unsubscribe::PATH
+    );
+    let router: axum::Router = localbase::notify::unsubscribe::router(pool.clone());
+    // The same accept loop as the API: connection caps and a header deadline.
+    let limits = ConnectionLimits {
+        max_connections: 1_000,
+        max_per_address: 100,
+        header_timeout: Duration::from_secs(10),
+    };
+    let http = tokio::spawn(localbase::serve::serve(
+        listener,
+        router,
+        limits,
+        stopped.clone(),
+    ));
+    let worker = tokio::spawn(localbase::notify::run(pool, settings, mailer, stopped));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = worker.await;
+    let _ = http.await;
+    Ok(())
 }

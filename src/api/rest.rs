@@ -175,3 +175,27 @@ pub async fn touch_last_seen(config: &Config, token: &str) -> Result<(), ApiErro
     .await
     .map(drop)
 }
+
+/// The language the person's e-mails are written in (`bg` or `en`): the app's.
+pub async fn set_language(
+    config: &Config,
+    token: &str,
+    user_id: &str,
+    lang_tag: &str,
+) -> Result<(), ApiError> {
+    let url = format!(
+        "{}/rest/v1/profiles?id=eq.{}",
+        config.supabase_url,
+        encode_component(user_id)
+    );
+    let builder =
+        authorised(Request::patch(&url), config, token).header("Prefer", "return=minimal");
+    call::<serde_json::Value>(
+        builder,
+        Some(&json!({ "language": lang_tag })),
+        REQUEST_TIMEOUT_MS,
+        Abort::new(),
+    )
+    .await
+    .map(drop)
+}

@@ -2,7 +2,9 @@
 //! (`touch_last_seen`) when it starts, on every wake-up and about once a minute, so the
 //! people they talk to see "online" or "last seen 5 minutes ago"; and moves `app.ticks`
 //! every 30 s, so every "… ago" on screen stays true as time passes. With each beat the
-//! list is read again, so the others' last seen stays as fresh as one's own.
+//! list is read again, so the others' last seen stays as fresh as one's own. The app's
+//! language is also the language of the person's e-mail notifications: it is stored with
+//! their profile at start and whenever they switch.
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
@@ -18,6 +20,7 @@ const BEAT_EVERY_MS: f64 = 60_000.0;
 
 pub fn use_here(app: AppContext) {
     let tasks = Tasks::of_current_owner();
+    let language_tasks = tasks.clone();
     let last_beat = StoredValue::new(f64::NEG_INFINITY);
     let beat = std::rc::Rc::new(move |force: bool, refresh: bool| {
         let now = crate::browser::now_millis();
@@ -43,6 +46,17 @@ pub fn use_here(app: AppContext) {
     Effect::new(move |started: Option<()>| {
         app.wakes.track();
         on_wake(true, started.is_some());
+    });
+    Effect::new(move |_| {
+        let lang = app.lang.get();
+        let (Some(token), Some(me), config) = (app.token(), app.user_id(), app.config()) else {
+            return;
+        };
+        language_tasks.spawn(async move {
+            if let Err(error) = rest::set_language(&config, &token, &me, lang.tag()).await {
+                web_sys::console::warn_1(&format!("e-mail language: {error}").into());
+            }
+        });
     });
     let interval = Interval::new(TICK_MS, move || {
         app.ticks.try_update(|ticks| *ticks = ticks.wrapping_add(1));

@@ -118,6 +118,8 @@ impl Localbase {
                 &self.app_port.to_string(),
             ])
             .args(["--channel-error-backoff-ms", "200"])
+            .arg("--mail-dir")
+            .arg(self.mail_dir())
             .args(&self.extra_args)
             .env_remove("DATABASE_URL")
             .stdout(Stdio::from(log.try_clone().expect("log file")))
@@ -159,12 +161,18 @@ impl Localbase {
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
+
+    /// Where its e-mail notifier writes digests (`.eml` files).
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.with_extension("mail")
+    }
 }
 
 impl Drop for Localbase {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.data_dir);
+        let _ = std::fs::remove_dir_all(self.mail_dir());
     }
 }
 
