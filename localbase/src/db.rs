@@ -19,17 +19,21 @@ pub const STATEMENT_TIMEOUT_MS: u64 = 15_000;
 /// error, instead of queueing behind a flood.
 pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A pool for `url` (with TLS if its `sslmode` asks: see `db_tls`).
 pub fn pool(url: &str, size: usize) -> Result<Pool> {
+    let (url, tls) = crate::db_tls::from_url(url)?;
     let mut config = PoolConfig::new();
-    config.url = Some(url.to_string());
+    config.url = Some(url);
     config.options = Some(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
     let mut pool = deadpool_postgres::PoolConfig::new(size);
     pool.timeouts.wait = Some(POOL_WAIT);
     pool.timeouts.create = Some(POOL_WAIT);
     config.pool = Some(pool);
-    config
-        .create_pool(Some(Runtime::Tokio1), NoTls)
-        .map_err(|error| Error::Pool(error.to_string()))
+    match tls {
+        crate::db_tls::Tls::None => config.create_pool(Some(Runtime::Tokio1), NoTls),
+        crate::db_tls::Tls::Rustls(tls) => config.create_pool(Some(Runtime::Tokio1), tls),
+    }
+    .map_err(|error| Error::Pool(error.to_string()))
 }
 
 /// Makes the database ready: base objects if missing (then the seed too, after the

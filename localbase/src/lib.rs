@@ -6,6 +6,7 @@ pub mod auth;
 pub mod caller;
 pub mod cluster;
 pub mod db;
+pub mod db_tls;
 pub mod error;
 pub mod faults;
 pub mod jwt;
