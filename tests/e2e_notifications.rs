@@ -269,3 +269,63 @@ async fn localbase_serve_mails_digests_of_unread_messages_to_its_folder() {
     assert!(to_ivan.contains("List-Unsubscribe"), "{to_ivan}");
     assert!(mail.iter().any(|m| m.contains("To: client2@example.com")));
 }
+
+/// The shell's cache follows deploys: a new index.html is cached under a new version on
+/// the next start, and the old version is deleted — never a mix of the two.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_replaces_the_cached_shell_on_the_next_start() {
+    let localbase = Localbase::start();
+    let site = StaticApp::serve(&localbase.api_url());
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+    browser.goto(&site.url()).await.unwrap();
+    let shells = || async {
+        let value = run(
+            &browser,
+            "const out = [];
+             for (const name of await caches.keys()) {
+               const page = await (await caches.open(name)).match('index.html');
+               out.push([name, page ? await page.text() : null]);
+             }
+             return out;",
+        )
+        .await;
+        serde_json::from_value::<Vec<(String, Option<String>)>>(value).unwrap_or_default()
+    };
+    let first = eventually(
+        Duration::from_secs(20),
+        "the first shell cached",
+        || async {
+            let all = shells().await;
+            (all.len() == 1 && all[0].1.is_some()).then_some(all[0].0.clone())
+        },
+    )
+    .await;
+
+    // Deploy: a new page (as a new build would bring, with its new hashed files).
+    let index = site.dir().join("index.html");
+    let html = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(
+        &index,
+        html.replacen("<head>", "<head><!-- release 2 -->", 1),
+    )
+    .unwrap();
+    browser.refresh().await.unwrap();
+    let all = eventually(
+        Duration::from_secs(20),
+        "only the new shell cached",
+        || async {
+            let all = shells().await;
+            (all.len() == 1 && all[0].0 != first).then_some(all)
+        },
+    )
+    .await;
+    assert!(
+        all[0]
+            .1
+            .as_deref()
+            .is_some_and(|page| page.contains("release 2")),
+        "the new version holds the new page: {all:?}"
+    );
+    let _ = browser.close().await;
+}

@@ -197,10 +197,7 @@ impl StaticApp {
         let dir = workspace().join(format!("target/e2e/static-{port}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        for entry in std::fs::read_dir(workspace().join("dist")).expect("dist/ is built") {
-            let path = entry.unwrap().path();
-            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
-        }
+        copy_dir(&workspace().join("dist"), &dir);
         let config = json!({ "supabase_url": api_url, "supabase_anon_key": ANON_KEY });
         std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
         if let Some(script) = script {
@@ -230,6 +227,11 @@ impl StaticApp {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
     }
+
+    /// The folder it serves (to deploy a new version into it).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
 }
 
 impl Drop for StaticApp {
@@ -237,6 +239,20 @@ impl Drop for StaticApp {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Copies the files and folders of `from` into `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).expect("dist/ is built") {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, target).unwrap();
+        }
     }
 }
 

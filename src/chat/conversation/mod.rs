@@ -190,6 +190,9 @@ impl Conversation {
                     .try_with_value(|other| keys.contains(other))
                     .unwrap_or(false);
                 self.other_online.try_set(online);
+                if !online {
+                    self.clear_typing(); // gone: whatever they were writing, they stopped
+                }
             }
         }
     }
