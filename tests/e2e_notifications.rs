@@ -297,7 +297,7 @@ async fn a_deploy_replaces_the_cached_shell_on_the_next_start() {
         "the first shell cached",
         || async {
             let all = shells().await;
-            (all.len() == 1 && all[0].1.is_some()).then_some(all[0].0.clone())
+            (all.len() == 1 && all[0].1.is_some()).then(|| all[0].0.clone())
         },
     )
     .await;

@@ -23,7 +23,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::caller::{api_key, bearer};
+use crate::gateway::{api_key, bearer};
 use crate::jwt::now;
 use crate::AppState;
 

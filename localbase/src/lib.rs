@@ -3,12 +3,12 @@
 //! cloud account, and moves to hosted Supabase by changing only its URL and anon key.
 
 pub mod auth;
-pub mod caller;
 pub mod cluster;
 pub mod db;
 pub mod db_tls;
 pub mod error;
 pub mod faults;
+pub mod gateway;
 pub mod jwt;
 pub mod notify;
 pub mod realtime;
@@ -194,7 +194,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             header::LOCATION,
             HeaderName::from_static("x-supabase-api-version"),
         ]);
-    let gateway = axum::middleware::from_fn_with_state(state.clone(), caller::require_api_key);
+    let gateway = axum::middleware::from_fn_with_state(state.clone(), gateway::require_api_key);
     let faults = axum::middleware::from_fn_with_state(state.clone(), faults::inject);
     Router::new()
         .merge(notify::unsubscribe::router(state.pool.clone()))

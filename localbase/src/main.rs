@@ -14,6 +14,11 @@ use localbase::serve::ConnectionLimits;
 use localbase::{app, db, jwt, realtime, AppState, Settings};
 use tower_http::services::ServeDir;
 
+/// The limits' defaults are defined once, in `Settings` and `ConnectionLimits`.
+static DEFAULTS: std::sync::LazyLock<Settings> = std::sync::LazyLock::new(Settings::default);
+static CONNECTION_DEFAULTS: std::sync::LazyLock<ConnectionLimits> =
+    std::sync::LazyLock::new(ConnectionLimits::default);
+
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -134,13 +139,13 @@ struct ServeArgs {
     #[arg(long, env = "JWT_SECRET", default_value = jwt::DEFAULT_SECRET)]
     jwt_secret: String,
     /// Access-token lifetime in seconds.
-    #[arg(long, env = "LOCALBASE_JWT_EXPIRY", default_value_t = 3600)]
+    #[arg(long, env = "LOCALBASE_JWT_EXPIRY", default_value_t = DEFAULTS.jwt_expiry_seconds)]
     jwt_expiry: i64,
     /// Delay of join error replies in milliseconds (hosted Realtime: 5000).
     #[arg(
         long,
         env = "LOCALBASE_CHANNEL_ERROR_BACKOFF_MS",
-        default_value_t = 5000
+        default_value_t = DEFAULTS.channel_error_backoff.as_millis() as u64
     )]
     channel_error_backoff_ms: u64,
     /// Logical replication slot (wal2json) that Postgres Changes are read from; localbase
@@ -152,47 +157,47 @@ struct ServeArgs {
     )]
     replication_slot: String,
     /// Messages one Realtime connection may send per second before its channels close.
-    #[arg(long, env = "LOCALBASE_MAX_EVENTS_PER_SECOND", default_value_t = 100)]
+    #[arg(long, env = "LOCALBASE_MAX_EVENTS_PER_SECOND", default_value_t = DEFAULTS.max_events_per_second)]
     max_events_per_second: u32,
     /// Channel joins one Realtime connection may send per second before it is closed.
-    #[arg(long, env = "LOCALBASE_MAX_JOINS_PER_SECOND", default_value_t = 100)]
+    #[arg(long, env = "LOCALBASE_MAX_JOINS_PER_SECOND", default_value_t = DEFAULTS.max_joins_per_second)]
     max_joins_per_second: u32,
     /// Channels one Realtime connection may join.
-    #[arg(long, env = "LOCALBASE_MAX_CHANNELS_PER_CLIENT", default_value_t = 100)]
+    #[arg(long, env = "LOCALBASE_MAX_CHANNELS_PER_CLIENT", default_value_t = DEFAULTS.max_channels_per_client)]
     max_channels_per_client: usize,
     /// Largest Realtime broadcast payload in bytes.
-    #[arg(long, env = "LOCALBASE_MAX_PAYLOAD_BYTES", default_value_t = 3_000_000)]
+    #[arg(long, env = "LOCALBASE_MAX_PAYLOAD_BYTES", default_value_t = DEFAULTS.max_payload_bytes)]
     max_payload_bytes: usize,
     /// Sign-ups one client address may make in five minutes; more are answered 429.
-    #[arg(long, env = "LOCALBASE_MAX_SIGNUPS", default_value_t = 30)]
+    #[arg(long, env = "LOCALBASE_MAX_SIGNUPS", default_value_t = DEFAULTS.max_signups_per_window)]
     max_signups_per_window: usize,
     /// `postgres_changes` listeners one Realtime join may declare.
-    #[arg(long, env = "LOCALBASE_MAX_CHANGES_LISTENERS", default_value_t = 20)]
+    #[arg(long, env = "LOCALBASE_MAX_CHANGES_LISTENERS", default_value_t = DEFAULTS.max_changes_listeners)]
     max_changes_listeners: usize,
     /// Filter conditions one `postgres_changes` listener may carry.
-    #[arg(long, env = "LOCALBASE_MAX_FILTER_CONDITIONS", default_value_t = 10)]
+    #[arg(long, env = "LOCALBASE_MAX_FILTER_CONDITIONS", default_value_t = DEFAULTS.max_filter_conditions)]
     max_filter_conditions: usize,
     /// Bytes queued for a Realtime connection that is not reading before it is closed
     /// (code 1013), as a slow consumer.
-    #[arg(long, env = "LOCALBASE_MAX_QUEUED_BYTES", default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, env = "LOCALBASE_MAX_QUEUED_BYTES", default_value_t = DEFAULTS.max_queued_bytes)]
     max_queued_bytes: usize,
     /// For tests: drop every client broadcast (database broadcasts and Postgres Changes
     /// still flow), to prove that clients do not depend on broadcast.
     #[arg(long, hide = true)]
     drop_client_broadcasts: bool,
     /// Open connections (HTTP and WebSocket) at once; more are answered 503.
-    #[arg(long, env = "LOCALBASE_MAX_CONNECTIONS", default_value_t = 10_000)]
+    #[arg(long, env = "LOCALBASE_MAX_CONNECTIONS", default_value_t = CONNECTION_DEFAULTS.max_connections)]
     max_connections: usize,
     /// Open connections from one client address at once; more are answered 503.
     #[arg(
         long,
         env = "LOCALBASE_MAX_CONNECTIONS_PER_ADDRESS",
-        default_value_t = 2_000
+        default_value_t = CONNECTION_DEFAULTS.max_per_address
     )]
     max_connections_per_address: usize,
     /// Milliseconds a connection has to send a request's headers (also between keep-alive
     /// requests); slower or idle connections are closed.
-    #[arg(long, env = "LOCALBASE_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(long, env = "LOCALBASE_HEADER_TIMEOUT_MS", default_value_t = CONNECTION_DEFAULTS.header_timeout.as_millis() as u64)]
     header_timeout_ms: u64,
     /// Also serve this folder (the built app) on `--app-port`.
     #[arg(long)]

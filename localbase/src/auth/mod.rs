@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use crate::caller::bearer;
+use crate::gateway::bearer;
 use crate::jwt::{now, TokenError};
 use crate::AppState;
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::hub::TopicKey;
-use crate::caller::{api_key, bearer};
+use crate::gateway::{api_key, bearer};
 use crate::jwt::now;
 use crate::AppState;
 

@@ -30,7 +30,7 @@ pub use hub::{Hub, TopicKey};
 pub use listener::run as run_database_listener;
 pub use presence::PresenceRegistry;
 
-use crate::caller::api_key;
+use crate::gateway::api_key;
 use crate::jwt::now;
 use crate::AppState;
 

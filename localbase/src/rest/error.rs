@@ -170,10 +170,10 @@ impl RestError {
     }
 }
 
-impl From<crate::caller::CallerError> for RestError {
-    fn from(error: crate::caller::CallerError) -> Self {
+impl From<super::caller::CallerError> for RestError {
+    fn from(error: super::caller::CallerError) -> Self {
         let (code, message) = match &error {
-            crate::caller::CallerError::Expired => ("PGRST303", "JWT expired".to_string()),
+            super::caller::CallerError::Expired => ("PGRST303", "JWT expired".to_string()),
             other => ("PGRST301", other.to_string()),
         };
         RestError::new(StatusCode::UNAUTHORIZED, code, message)

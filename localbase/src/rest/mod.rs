@@ -2,6 +2,7 @@
 //! one transaction as the caller's role with `request.jwt.claims` set, so row-level
 //! security decides; nothing is filtered in Rust.
 
+mod caller;
 mod catalog;
 mod embed;
 mod error;
@@ -31,9 +32,9 @@ use response::{content_range, read_status, respond, Outcome, Preferences, Return
 use select::Item;
 use sql::{Param, Statement, Table};
 
-use crate::caller::Caller;
 use crate::db::begin_as;
 use crate::AppState;
+pub use caller::Caller;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()

@@ -14,8 +14,8 @@ use super::catalog::Function;
 use super::query::Query;
 use super::response::{content_range, respond, Preferences};
 use super::sql::{limit_offset, order_clause, quote, Builder, Param, Statement, Table};
+use super::Caller;
 use super::{parse_body, parse_pairs, run, RestError};
-use crate::caller::Caller;
 use crate::AppState;
 
 /// Where the arguments came from.

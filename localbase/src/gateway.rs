@@ -1,33 +1,16 @@
-//! Who is calling: the API gateway's `apikey` check, and the verified JWT of the request
-//! (`Authorization: Bearer …`, or the API key itself when there is none).
+//! The API gateway's part: the `apikey` check in front of Auth and REST, and reading the
+//! key and the bearer token from a request (REST turns them into a `Caller`).
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::jwt::{now, Claims, TokenError};
-use crate::rest::RestError;
+use crate::jwt::now;
 use crate::AppState;
-
-/// A request's verified claims.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub claims: Claims,
-    pub token: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CallerError {
-    #[error("JWT expired")]
-    Expired,
-    #[error("{0}")]
-    Invalid(TokenError),
-}
 
 /// The key from the `apikey` header or query parameter, as the hosted gateway reads it.
 pub fn api_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
@@ -70,23 +53,4 @@ pub async fn require_api_key(
         Json(serde_json::json!({ "message": message })),
     )
         .into_response()
-}
-
-impl FromRequestParts<Arc<AppState>> for Caller {
-    type Rejection = RestError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers)
-            .map(str::to_string)
-            .or_else(|| api_key(&parts.headers, parts.uri.query()))
-            .unwrap_or_default();
-        match state.keys.verify(&token, now()) {
-            Ok(claims) => Ok(Caller { claims, token }),
-            Err(TokenError::Expired(_)) => Err(CallerError::Expired.into()),
-            Err(other) => Err(CallerError::Invalid(other).into()),
-        }
-    }
 }
