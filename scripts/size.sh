@@ -46,7 +46,8 @@ for row in csv.DictReader(open(sys.argv[1])):
         continue  # names and metadata: not shipped after wasm-opt
     if name.startswith('data segment'):
         key = '(data)'
-    elif m := re.match(r"^[<&(\[ ]*(?:mut |dyn |impl )?([a-z_][a-z0-9_]*)(?:\[[0-9a-f]+\])?::", name):
+    # The first path names the crate: `<T as tachys::…>::f` is tachys' code, monomorphised.
+    elif m := re.search(r"([a-z_][a-z0-9_]*)(?:\[[0-9a-f]+\])?::", name):
         key = m.group(1)
     else:
         key = '(other)'

@@ -4,6 +4,7 @@
 //! device, so the app opens (and queues messages) offline. A person with exactly one
 //! conversation finds it open when the app starts — once: after Back it stays closed.
 
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
 use super::model::ConversationSummary;
@@ -12,6 +13,9 @@ use crate::context::AppContext;
 use crate::i18n::Text;
 use crate::storage;
 use crate::task::Tasks;
+
+/// Asks for a new list this close together share one fetch.
+const COALESCE_MS: u32 = 150;
 
 /// Where a user's last conversation list is cached.
 fn cache_key(user_id: &str) -> String {
@@ -46,12 +50,13 @@ pub fn use_conversation_list(
     // The first list of the session may open a lone conversation; later ones never do.
     let auto_open_pending = StoredValue::new(true);
     let fetches = StoredValue::new(0u32);
-    Effect::new(move |_| {
-        app.list_version.track();
+    let fetch = std::rc::Rc::new(move || {
         let (Some(token), config) = (app.token(), app.config()) else {
             return;
         };
-        let number = fetches.get_value().wrapping_add(1);
+        let Some(number) = fetches.try_get_value().map(|n| n.wrapping_add(1)) else {
+            return;
+        };
         fetches.set_value(number);
         tasks.spawn(async move {
             let result = rest::conversation_summaries(&config, &token).await;
@@ -71,6 +76,28 @@ pub fn use_conversation_list(
                 }
             }
         });
+    });
+    // One event asks several times (the inbox's broadcast, the stored row, the read
+    // receipt): asks within COALESCE_MS share one fetch, made after the first of them.
+    let pending = StoredValue::new_local(None::<Timeout>);
+    Effect::new(move |started: Option<()>| {
+        app.list_version.track();
+        if started.is_none() {
+            fetch(); // the first list of the session: at once
+            return;
+        }
+        if pending.try_with_value(Option::is_some).unwrap_or(true) {
+            return;
+        }
+        let fetch = fetch.clone();
+        let timer = Timeout::new(COALESCE_MS, move || {
+            let _ = pending.try_update_value(|pending| pending.take());
+            fetch();
+        });
+        pending.set_value(Some(timer));
+    });
+    on_cleanup(move || {
+        let _ = pending.try_update_value(|pending| pending.take());
     });
     Effect::new(move |_| {
         let Some(summaries) = list.summaries.get() else {

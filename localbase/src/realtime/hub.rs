@@ -152,7 +152,21 @@ impl Hub {
 }
 
 fn deliver(subscriber: &Subscriber, topic: &str, message: Message) {
-    if !subscriber.outbox.push(message) {
+    deliver_to(&subscriber.outbox, topic, message);
+}
+
+/// One push to one connection, encoded for its serializer: how Postgres Changes, which
+/// are built per subscriber (each sees the row as its RLS allows), reach their sockets —
+/// the same outbox, bound and warning as broadcasts and presence.
+pub fn deliver_push(outbox: &Outbox, vsn: Vsn, topic: &str, event: &str, payload: Value) {
+    let frame = Frame::push(None, topic, event, payload);
+    deliver_to(outbox, topic, Message::Text(frame.encode(vsn).into()));
+}
+
+/// The single delivery path: into the connection's bounded outbox, or dropped (and the
+/// connection closed by the outbox) when it does not read.
+fn deliver_to(outbox: &Outbox, topic: &str, message: Message) {
+    if !outbox.push(message) {
         tracing::warn!(%topic, "subscriber not reading; message dropped for it");
     }
 }

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use axum::extract::ws::Message;
 use serde_json::{json, Map, Value};
 use tokio_postgres::types::ToSql;
 
@@ -15,7 +14,6 @@ use super::sql::{filter_condition, filter_value, literal, table_ref};
 use super::wal::WalChange;
 use crate::error::Result;
 use crate::jwt::Claims;
-use crate::realtime::frame::Frame;
 use crate::AppState;
 
 /// The row as PostgREST would show it, plus what every subscriber's view is built from.
@@ -291,14 +289,11 @@ fn push(
         let keep = |name: &str| !primary_key_only || change.primary_key.iter().any(|pk| pk == name);
         data["old_record"] = only_selectable(&decoded.old_record, &keep);
     }
-    let frame = Frame::push(
-        None,
+    crate::realtime::hub::deliver_push(
+        &channel.outbox,
+        channel.vsn,
         &channel.topic,
         "postgres_changes",
         json!({ "ids": ids, "data": data }),
     );
-    let text = frame.encode(channel.vsn);
-    if !channel.outbox.push(Message::Text(text.into())) {
-        tracing::warn!(topic = %channel.topic, "subscriber not reading; change dropped for it");
-    }
 }
