@@ -8,6 +8,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use common::*;
 use localbase::notify::mailer::Mailer;
 use localbase::notify::{round, NotifierSettings, Round};
@@ -129,7 +131,9 @@ fn decoded(raw: &str) -> String {
             continue;
         }
         if base64 && line.starts_with("--") {
-            text.push_str(&base64_decode(&block));
+            text.push_str(&String::from_utf8_lossy(
+                &STANDARD.decode(block.as_bytes()).unwrap_or_default(),
+            ));
             block.clear();
             base64 = false;
         }
@@ -139,54 +143,56 @@ fn decoded(raw: &str) -> String {
     text
 }
 
-fn base64_decode(input: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for byte in input.bytes() {
-        let Some(value) = ALPHABET.iter().position(|&c| c == byte) else {
-            continue;
-        };
-        bits = (bits << 6) | value as u32;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
+/// A fresh database with the seeded unread messages read, a capturing SMTP server and a
+/// notifier's settings and mailer pointed at it.
+struct Scenario {
+    server: TestServer,
+    smtp: Smtp,
+    port: u16,
+    mailer: Mailer,
+    settings: NotifierSettings,
+}
+
+impl Scenario {
+    async fn start() -> Scenario {
+        let server = TestServer::start().await;
+        fresh(&server).await;
+        let smtp = Smtp::default();
+        let port = smtp.start().await;
+        let mailer = Mailer::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let settings = settings(&server);
+        Scenario {
+            server,
+            smtp,
+            port,
+            mailer,
+            settings,
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+
+    /// One notifier round on the server's pool.
+    async fn round(&self) -> Round {
+        round(&self.server.state.pool, &self.settings, &self.mailer)
+            .await
+            .unwrap()
+    }
 }
 
 #[tokio::test]
 async fn one_digest_per_conversation_only_for_unread_messages_of_absent_people() {
-    let server = TestServer::start().await;
-    fresh(&server).await;
-    let smtp = Smtp::default();
-    let port = smtp.start().await;
-    let mailer = Mailer::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap();
-    let settings = settings(&server);
+    let scenario = Scenario::start().await;
+    let (server, smtp) = (&scenario.server, &scenario.smtp);
 
     // Too recent: nothing yet.
-    message_to_client(&server, "Скоро", 2).await;
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer).await.unwrap(),
-        Round::default()
-    );
+    message_to_client(server, "Скоро", 2).await;
+    assert_eq!(scenario.round().await, Round::default());
 
     // Two old unread messages: one digest naming both; a second round sends nothing.
-    message_to_client(&server, "Как мина тренировката?", 30).await;
-    message_to_client(&server, "Пиши ми <b>утре</b> & не забравяй", 20).await;
-    let done = round(&server.state.pool, &settings, &mailer).await.unwrap();
+    message_to_client(server, "Как мина тренировката?", 30).await;
+    message_to_client(server, "Пиши ми <b>утре</b> & не забравяй", 20).await;
+    let done = scenario.round().await;
     assert_eq!(done.sent, 1, "{done:?}");
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer)
-            .await
-            .unwrap()
-            .sent,
-        0,
-        "never twice"
-    );
+    assert_eq!(scenario.round().await.sent, 0, "never twice");
     let mail = smtp.messages();
     assert_eq!(mail.len(), 1);
     let text = decoded(&mail[0]);
@@ -203,14 +209,8 @@ async fn one_digest_per_conversation_only_for_unread_messages_of_absent_people()
     assert!(!text.contains("Скоро"), "the recent one is not due yet");
 
     // A later unread message: a new digest with it alone.
-    message_to_client(&server, "Още едно", 15).await;
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer)
-            .await
-            .unwrap()
-            .sent,
-        1
-    );
+    message_to_client(server, "Още едно", 15).await;
+    assert_eq!(scenario.round().await.sent, 1);
     let second = decoded(&smtp.messages()[1]);
     assert!(
         second.contains("Още едно") && !second.contains("Как мина"),
@@ -218,15 +218,9 @@ async fn one_digest_per_conversation_only_for_unread_messages_of_absent_people()
     );
 
     // Read in time: nothing.
-    message_to_client(&server, "Прочетено навреме", 15).await;
-    fresh(&server).await;
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer)
-            .await
-            .unwrap()
-            .sent,
-        0
-    );
+    message_to_client(server, "Прочетено навреме", 15).await;
+    fresh(server).await;
+    assert_eq!(scenario.round().await.sent, 0);
 
     // The recipient was online within the delay: nothing while they are around.
     let admin = server.admin().await;
@@ -237,14 +231,8 @@ async fn one_digest_per_conversation_only_for_unread_messages_of_absent_people()
         )
         .await
         .unwrap();
-    message_to_client(&server, "Докато е на линия", 15).await;
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer)
-            .await
-            .unwrap()
-            .sent,
-        0
-    );
+    message_to_client(server, "Докато е на линия", 15).await;
+    assert_eq!(scenario.round().await.sent, 0);
 
     // Opted out: nothing.
     admin
@@ -254,13 +242,7 @@ async fn one_digest_per_conversation_only_for_unread_messages_of_absent_people()
         )
         .await
         .unwrap();
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer)
-            .await
-            .unwrap()
-            .sent,
-        0
-    );
+    assert_eq!(scenario.round().await.sent, 0);
     assert_eq!(smtp.messages().len(), 2);
 
     // In English for someone who chose English.
@@ -271,13 +253,7 @@ async fn one_digest_per_conversation_only_for_unread_messages_of_absent_people()
         )
         .await
         .unwrap();
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer)
-            .await
-            .unwrap()
-            .sent,
-        1
-    );
+    assert_eq!(scenario.round().await.sent, 1);
     let english = decoded(&smtp.messages()[2]);
     assert!(
         english.contains("wrote to you and you have not read it yet"),
@@ -287,13 +263,15 @@ async fn one_digest_per_conversation_only_for_unread_messages_of_absent_people()
 
 #[tokio::test]
 async fn two_notifiers_at_once_send_each_digest_once() {
-    let server = TestServer::start().await;
-    fresh(&server).await;
-    let smtp = Smtp::default();
-    let port = smtp.start().await;
-    let settings = settings(&server);
+    let scenario = Scenario::start().await;
+    let (server, smtp, settings, port) = (
+        &scenario.server,
+        &scenario.smtp,
+        &scenario.settings,
+        scenario.port,
+    );
     for n in 0..5 {
-        message_to_client(&server, &format!("Съобщение {n}"), 30 + n).await;
+        message_to_client(server, &format!("Съобщение {n}"), 30 + n).await;
     }
     // Elena's conversation too, so there is more than one digest to fight over.
     server
@@ -311,8 +289,8 @@ async fn two_notifiers_at_once_send_each_digest_once() {
         let first = Mailer::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap();
         let second = Mailer::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap();
         let (a, b) = tokio::join!(
-            round(&server.state.pool, &settings, &first),
-            round(&other_pool, &settings, &second)
+            round(&server.state.pool, settings, &first),
+            round(&other_pool, settings, &second)
         );
         a.unwrap();
         b.unwrap();
@@ -333,40 +311,30 @@ async fn two_notifiers_at_once_send_each_digest_once() {
 
 #[tokio::test]
 async fn a_refused_delivery_is_retried_an_interrupted_one_never_and_unsubscribe_works() {
-    let server = TestServer::start().await;
-    fresh(&server).await;
-    let smtp = Smtp::default();
-    let port = smtp.start().await;
-    let mailer = Mailer::smtp(&format!("smtp://127.0.0.1:{port}")).unwrap();
-    let settings = settings(&server);
+    let scenario = Scenario::start().await;
+    let (server, smtp, settings) = (&scenario.server, &scenario.smtp, &scenario.settings);
 
     // The server says "try later": released, and sent once it accepts.
-    message_to_client(&server, "Отказано веднъж", 30).await;
+    message_to_client(server, "Отказано веднъж", 30).await;
     *smtp.refusing.lock().unwrap() = true;
-    let done = round(&server.state.pool, &settings, &mailer).await.unwrap();
+    let done = scenario.round().await;
     assert_eq!((done.sent, done.retry), (0, 1));
     // Unreachable (nothing listens): released too.
     let nowhere = Mailer::smtp("smtp://127.0.0.1:9").unwrap();
     assert_eq!(
-        round(&server.state.pool, &settings, &nowhere)
+        round(&server.state.pool, settings, &nowhere)
             .await
             .unwrap()
             .retry,
         1
     );
     *smtp.refusing.lock().unwrap() = false;
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer)
-            .await
-            .unwrap()
-            .sent,
-        1
-    );
+    assert_eq!(scenario.round().await.sent, 1);
     assert_eq!(smtp.messages().len(), 1);
 
     // A notifier that claimed and died before recording the outcome: at most once — the
     // claim is abandoned, its messages are not mailed again.
-    message_to_client(&server, "Изгубено при срив", 30).await;
+    message_to_client(server, "Изгубено при срив", 30).await;
     let claimed = localbase::notify::claim::claim(&server.state.pool, settings.delay)
         .await
         .unwrap();
@@ -377,7 +345,7 @@ async fn a_refused_delivery_is_retried_an_interrupted_one_never_and_unsubscribe_
     };
     tokio::time::sleep(Duration::from_millis(10)).await;
     assert_eq!(
-        round(&server.state.pool, &impatient, &mailer)
+        round(&server.state.pool, &impatient, &scenario.mailer)
             .await
             .unwrap()
             .sent,
@@ -413,13 +381,7 @@ async fn a_refused_delivery_is_retried_an_interrupted_one_never_and_unsubscribe_
     let page = server.http.post(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Отписахте се"));
-    message_to_client(&server, "След отписване", 30).await;
-    assert_eq!(
-        round(&server.state.pool, &settings, &mailer)
-            .await
-            .unwrap()
-            .sent,
-        0
-    );
+    message_to_client(server, "След отписване", 30).await;
+    assert_eq!(scenario.round().await.sent, 0);
     assert_eq!(smtp.messages().len(), 1);
 }
