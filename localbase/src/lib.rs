@@ -11,6 +11,7 @@ pub mod faults;
 pub mod gateway;
 pub mod jwt;
 pub mod notify;
+pub mod readiness;
 pub mod realtime;
 pub mod rest;
 pub mod serve;
@@ -33,6 +34,9 @@ pub struct Settings {
     /// Base URL clients use, e.g. `http://127.0.0.1:54321` (the JWT issuer is derived from it).
     pub public_url: String,
     pub jwt_expiry_seconds: i64,
+    /// How long a just-used refresh token may be used again (GoTrue's
+    /// `SECURITY_REFRESH_TOKEN_REUSE_INTERVAL`, 10 s on hosted projects).
+    pub refresh_token_reuse_interval: Duration,
     /// Delay before a join error is answered (hosted Realtime: 5 s).
     pub channel_error_backoff: Duration,
     /// Logical replication slot Postgres Changes are read from: a permanent slot of this
@@ -69,6 +73,7 @@ impl Default for Settings {
         Settings {
             public_url: "http://127.0.0.1:54321".into(),
             jwt_expiry_seconds: 3600,
+            refresh_token_reuse_interval: Duration::from_secs(10),
             channel_error_backoff: Duration::from_secs(5),
             replication_slot: None,
             changes_poll_interval: Duration::from_millis(25),
@@ -94,6 +99,8 @@ pub struct AppState {
     pub changes: realtime::ChangeRegistry,
     /// Who is present on which topic.
     pub presence: realtime::PresenceRegistry,
+    /// Live while the database broadcast listener LISTENs (`realtime.send` reaches sockets).
+    pub listening: readiness::Readiness,
     catalog: RwLock<Arc<Catalog>>,
     /// When the catalogue was last read because a name was missing.
     last_miss_reload: std::sync::Mutex<Option<std::time::Instant>>,
@@ -115,6 +122,7 @@ impl AppState {
             hub: realtime::Hub::default(),
             changes: realtime::ChangeRegistry::default(),
             presence: realtime::PresenceRegistry::default(),
+            listening: readiness::Readiness::default(),
             catalog: RwLock::new(Arc::new(Catalog::default())),
             last_miss_reload: std::sync::Mutex::new(None),
             connections: AtomicU64::new(0),

@@ -191,22 +191,68 @@ async fn logout_scopes_end_exactly_the_sessions_they_name() {
     );
 }
 
+/// A password sign-in of the client: its session (access and refresh token).
+async fn client_session(auth: &Auth<'_>) -> Value {
+    auth.call(
+        auth.request(Method::POST, "token?grant_type=password")
+            .json(&json!({"email": CLIENT, "password": PASSWORD})),
+    )
+    .await
+    .1
+}
+
 #[tokio::test]
-async fn reusing_a_refresh_token_revokes_the_session_family() {
-    let server = TestServer::start().await;
+async fn a_refresh_whose_answer_was_lost_is_answered_again_with_the_same_token() {
+    let server = TestServer::start_with(localbase::Settings {
+        refresh_token_reuse_interval: std::time::Duration::ZERO,
+        ..localbase::Settings::default()
+    })
+    .await;
     let auth = Auth { server: &server };
-    let (_, session) = auth
-        .call(
-            auth.request(Method::POST, "token?grant_type=password")
-                .json(&json!({"email": CLIENT, "password": PASSWORD})),
-        )
-        .await;
+    let session = client_session(&auth).await;
     let (_, rotated) = auth.refresh(&session["refresh_token"]).await;
+    // The client never saw `rotated` (its request timed out) and tries again.
+    let (status, again) = auth.refresh(&session["refresh_token"]).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["refresh_token"], rotated["refresh_token"]);
+    assert_eq!(again["user"]["email"], CLIENT);
+    let (status, next) = auth.refresh(&again["refresh_token"]).await;
+    assert_eq!(status, StatusCode::OK, "the session lives on: {next}");
+}
+
+#[tokio::test]
+async fn reusing_an_older_refresh_token_revokes_the_session_family() {
+    let server = TestServer::start_with(localbase::Settings {
+        refresh_token_reuse_interval: std::time::Duration::ZERO,
+        ..localbase::Settings::default()
+    })
+    .await;
+    let auth = Auth { server: &server };
+    let session = client_session(&auth).await;
+    let (_, first) = auth.refresh(&session["refresh_token"]).await;
+    let (_, second) = auth.refresh(&first["refresh_token"]).await;
+    // The original token is two rotations old: somebody else holds it.
     let (status, reused) = auth.refresh(&session["refresh_token"]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(reused["code"], "refresh_token_already_used");
-    let (_, family) = auth.refresh(&rotated["refresh_token"]).await;
+    let (_, family) = auth.refresh(&second["refresh_token"]).await;
     assert_eq!(family["code"], "refresh_token_already_used");
+}
+
+#[tokio::test]
+async fn within_the_reuse_interval_an_older_refresh_token_still_works() {
+    let server = TestServer::start().await; // GoTrue's 10 s interval
+    let auth = Auth { server: &server };
+    let session = client_session(&auth).await;
+    let (_, first) = auth.refresh(&session["refresh_token"]).await;
+    let (_, second) = auth.refresh(&first["refresh_token"]).await;
+    let (status, reused) = auth.refresh(&session["refresh_token"]).await;
+    assert_eq!(status, StatusCode::OK, "{reused}");
+    assert_ne!(reused["refresh_token"], second["refresh_token"]);
+    assert_eq!(
+        auth.refresh(&reused["refresh_token"]).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

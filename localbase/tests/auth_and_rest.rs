@@ -55,7 +55,8 @@ async fn password_sign_in_refresh_rotation_and_logout() {
         .json()
         .await
         .unwrap();
-    assert_eq!(reused["code"], "refresh_token_already_used");
+    // The answer to a refresh can be lost: the same token then gets the same successor.
+    assert_eq!(reused["refresh_token"], rotated["refresh_token"]);
 
     let user = server
         .http

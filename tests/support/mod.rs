@@ -397,12 +397,25 @@ pub async fn wait_subscribed(browser: &Client) {
 }
 
 /// Types into the composer (a newline as Shift+Enter, as a person would) and presses Enter.
+/// What the page shows, for a failure's message.
+pub async fn page_text(browser: &Client) -> String {
+    browser
+        .execute("return document.body.innerText.slice(0, 2000)", vec![])
+        .await
+        .ok()
+        .and_then(|text| text.as_str().map(str::to_string))
+        .unwrap_or_else(|| "(unreadable)".into())
+}
+
 pub async fn send(browser: &Client, text: &str) {
     use fantoccini::key::Key;
-    let composer = browser
-        .find(Locator::Css(".composer textarea"))
-        .await
-        .expect("composer");
+    let composer = match browser.find(Locator::Css(".composer textarea")).await {
+        Ok(composer) => composer,
+        Err(error) => panic!(
+            "no composer ({error}); the page says: {}",
+            page_text(browser).await
+        ),
+    };
     let shift_enter: String = [
         char::from(Key::Shift),
         char::from(Key::Enter),

@@ -94,8 +94,12 @@ pub(super) async fn start_session(
     Ok(session_response(state, user, session_id, refresh))
 }
 
-/// Refresh tokens are single-use. Presenting a used one again is treated as theft, as
-/// GoTrue does outside its reuse interval: the whole session's token family is revoked.
+/// Refresh tokens are single-use, with GoTrue's two allowances for a client that lost
+/// the answer to its refresh (a sleeping laptop, a request abandoned after its deadline
+/// that the server still carried out): the parent of the session's active token gets
+/// that active token back, and a token revoked less than the reuse interval ago is swapped
+/// once more. Any other used token is treated as theft: the whole session's token family
+/// is revoked.
 pub(super) async fn refresh_grant(
     state: &AppState,
     refresh_token: &str,
@@ -105,11 +109,15 @@ pub(super) async fn refresh_grant(
     let row = tx
         .query_opt(
             &format!(
-                "select t.revoked, t.session_id, {USER_JSON}, u.id \
+                "select t.revoked, t.session_id, {USER_JSON}, u.id, \
+                 t.updated_at > now() - make_interval(secs => $2) \
                  from auth.refresh_tokens t join auth.users u on u.id = t.user_id \
                  where t.token = $1 and u.deleted_at is null for update of t"
             ),
-            &[&refresh_token],
+            &[
+                &refresh_token,
+                &state.settings.refresh_token_reuse_interval.as_secs_f64(),
+            ],
         )
         .await
         .map_err(AuthError::internal)?;
@@ -121,23 +129,41 @@ pub(super) async fn refresh_grant(
     };
     let revoked: bool = row.get(0);
     let session_id: Uuid = row.get(1);
-    if revoked {
-        tx.execute(
-            "update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1",
-            &[&session_id],
-        )
-        .await
-        .map_err(AuthError::internal)?;
-        tx.commit().await.map_err(AuthError::internal)?;
-        return Err(AuthError::bad_request(
-            "refresh_token_already_used",
-            "Invalid Refresh Token: Already Used",
-        ));
-    }
     let user: Value = row.get(2);
+    let within_reuse_interval: bool = row.get(4);
+    if revoked {
+        let active: Option<String> = tx
+            .query_opt(
+                "select token from auth.refresh_tokens \
+                 where session_id = $1 and not revoked and parent = $2 \
+                 and id = (select max(id) from auth.refresh_tokens where session_id = $1 and not revoked)",
+                &[&session_id, &refresh_token],
+            )
+            .await
+            .map_err(AuthError::internal)?
+            .map(|row| row.get(0));
+        if let Some(active) = active {
+            tx.commit().await.map_err(AuthError::internal)?;
+            return Ok(session_response(state, user, session_id, active));
+        }
+        if !within_reuse_interval {
+            tx.execute(
+                "update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1",
+                &[&session_id],
+            )
+            .await
+            .map_err(AuthError::internal)?;
+            tx.commit().await.map_err(AuthError::internal)?;
+            return Err(AuthError::bad_request(
+                "refresh_token_already_used",
+                "Invalid Refresh Token: Already Used",
+            ));
+        }
+    }
     let user_id: Uuid = row.get(3);
     tx.execute(
-        "update auth.refresh_tokens set revoked = true, updated_at = now() where token = $1",
+        // A token reused within the interval keeps its revocation time: no endless reuse.
+        "update auth.refresh_tokens set revoked = true, updated_at = now() where token = $1 and not revoked",
         &[&refresh_token],
     )
     .await

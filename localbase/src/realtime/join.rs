@@ -12,6 +12,7 @@ use super::frame::Frame;
 use super::hub::{Subscriber, TopicKey};
 use super::session::{flag, Joined, Session};
 use crate::jwt::{now, Claims, TokenError};
+use crate::readiness::JOIN_WAIT;
 
 /// Longest presence key accepted (it is stored per presence and sent in every diff).
 const MAX_PRESENCE_KEY_BYTES: usize = 255;
@@ -86,7 +87,14 @@ impl Session {
         let mut granted = None;
         if private {
             match permissions(&self.state.pool, &claims, &sub_topic).await {
-                Ok(p) if p.can_read() => granted = Some(p),
+                // Database broadcasts of a private topic reach it once the listener is live.
+                Ok(p) if p.can_read() && self.state.listening.wait(JOIN_WAIT).await => {
+                    granted = Some(p)
+                }
+                Ok(p) if p.can_read() => {
+                    let reason = "UnableToSetPolicies: Realtime was unable to connect to the project database";
+                    return self.join_error(&frame, reason.into());
+                }
                 Ok(_) => {
                     let reason = format!(
                         "Unauthorized: You do not have permissions to read from this Channel topic: {sub_topic}"
@@ -236,7 +244,14 @@ impl Session {
         let mut granted = None;
         if private {
             match permissions(&self.state.pool, &claims, &sub_topic).await {
-                Ok(p) if p.can_read() => granted = Some(p),
+                // Database broadcasts of a private topic reach it once the listener is live.
+                Ok(p) if p.can_read() && self.state.listening.wait(JOIN_WAIT).await => {
+                    granted = Some(p)
+                }
+                Ok(p) if p.can_read() => {
+                    let reason = "UnableToSetPolicies: Realtime was unable to connect to the project database";
+                    return self.join_error(&frame, reason.into());
+                }
                 Ok(_) => {
                     let message = format!(
                         "You no longer have permission to read from this Channel topic: {sub_topic}"

@@ -13,8 +13,10 @@ use super::hub::TopicKey;
 use crate::AppState;
 
 pub async fn run(state: Arc<AppState>, database_url: String) {
-    super::reconnect::run_until_shutdown(&state, "database broadcast listener", |_| {
-        listen(&state, &database_url)
+    super::reconnect::run_until_shutdown(&state, "database broadcast listener", |_| async {
+        let result = listen(&state, &database_url).await;
+        state.listening.set(false);
+        result
     })
     .await;
 }
@@ -38,6 +40,7 @@ async fn listen(state: &Arc<AppState>, database_url: &str) -> Result<(), crate::
         Ok(())
     });
     client.batch_execute("listen localbase_realtime").await?;
+    state.listening.set(true);
     let mut shutdown = state.shutdown.subscribe();
     loop {
         let id = tokio::select! {

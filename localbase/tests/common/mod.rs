@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod heap;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -184,16 +186,6 @@ impl TestServer {
 pub fn private_cluster_location(name: &str) -> (PathBuf, u16) {
     let dir = workspace().join(format!("target/localbase-test-pg-{name}"));
     (dir, test_db_port() + 600)
-}
-
-/// The test process's resident memory in KiB (`VmRSS` of /proc/self/status).
-pub fn resident_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS line")
 }
 
 /// A raw Phoenix client for tests, speaking v1 or v2 text frames.

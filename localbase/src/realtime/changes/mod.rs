@@ -12,10 +12,8 @@ pub use params::{parse, reply_entry};
 pub use poller::run as run_poller;
 pub use registry::{Binding, ChangeRegistry, ChannelChanges};
 
+use crate::readiness::JOIN_WAIT;
 use crate::AppState;
-
-/// How long a join waits for the change reader to be ready before reporting an error.
-const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Resolves every listener of a join against the publication and the catalogue. All or
 /// nothing, like the hosted server's subscription transaction; the error is the sentence
@@ -38,7 +36,7 @@ pub async fn resolve_all(
         .collect::<Result<Vec<_>, _>>()?;
     // "Subscribed" must mean live: wait for the slot the changes come from — without
     // holding a pooled connection meanwhile.
-    if state.faults.refuse_postgres_changes() || !state.changes.wait_reading(SLOT_WAIT).await {
+    if state.faults.refuse_postgres_changes() || !state.changes.reading.wait(JOIN_WAIT).await {
         return Err("Realtime was unable to connect to the project database".into());
     }
     let client = state.pool.get().await.map_err(|error| {

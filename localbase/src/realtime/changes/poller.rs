@@ -26,7 +26,7 @@ async fn poll(state: &Arc<AppState>, database_url: &str, first: bool) -> Result<
     let (client, connection) = tokio_postgres::connect(database_url, NoTls).await?;
     let driver = tokio::spawn(connection);
     let result = poll_with(state, &client, first).await;
-    state.changes.set_reading(false);
+    state.changes.reading.set(false);
     driver.abort();
     result
 }
@@ -42,7 +42,7 @@ async fn poll_with(state: &Arc<AppState>, client: &Client, first: bool) -> Resul
     allow_wal2json(client).await?;
     ensure_slot(client, &slot, temporary, first).await?;
     tracing::info!(slot, temporary, "reading postgres changes");
-    state.changes.set_reading(true);
+    state.changes.reading.set(true);
     let mut shutdown = state.shutdown.subscribe();
     loop {
         if *shutdown.borrow() {

@@ -4,10 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::watch;
-
 use super::params::Params;
 use crate::jwt::Claims;
+use crate::readiness::Readiness;
 use crate::realtime::frame::Vsn;
 use crate::realtime::hub::ConnectionId;
 use crate::realtime::outbox::Outbox;
@@ -40,37 +39,16 @@ const PRIVILEGE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 type PrivilegeKey = (String, String, String);
 
+#[derive(Default)]
 pub struct ChangeRegistry {
     channels: Mutex<HashMap<(ConnectionId, String), Arc<ChannelChanges>>>,
     /// (role, schema, table) → may select, and when that was learnt.
     privileges: Mutex<HashMap<PrivilegeKey, (bool, std::time::Instant)>>,
-    /// True while the poller reads its slot: only then is a listener really live.
-    reading: watch::Sender<bool>,
-}
-
-impl Default for ChangeRegistry {
-    fn default() -> Self {
-        ChangeRegistry {
-            channels: Mutex::default(),
-            privileges: Mutex::default(),
-            reading: watch::channel(false).0,
-        }
-    }
+    /// Live while the poller reads its slot: only then is a listener really live.
+    pub reading: Readiness,
 }
 
 impl ChangeRegistry {
-    pub fn set_reading(&self, reading: bool) {
-        self.reading.send_replace(reading);
-    }
-
-    /// Waits until the poller reads its slot; false if it does not within `limit`.
-    pub async fn wait_reading(&self, limit: std::time::Duration) -> bool {
-        let mut reading = self.reading.subscribe();
-        tokio::time::timeout(limit, reading.wait_for(|reading| *reading))
-            .await
-            .is_ok_and(|result| result.is_ok())
-    }
-
     pub fn insert(&self, connection: ConnectionId, channel: ChannelChanges) {
         let key = (connection, channel.topic.clone());
         self.lock().insert(key, Arc::new(channel));
