@@ -9,7 +9,7 @@
 //!                "delay_ms": 2000, "times": 3 },
 //!              { "method": "POST", "path": "/rest/v1/messages", "hang": true },
 //!              { "method": "POST", "path": "/rest/v1/messages", "status_after": 503, "times": 5 } ],
-//!   "refuse_postgres_changes": false }
+//!   "refuse_postgres_changes": false, "drop_client_broadcasts": false }
 //! ```
 
 use std::sync::{Arc, Mutex};
@@ -59,6 +59,9 @@ pub struct Faults {
     rules: Vec<Rule>,
     #[serde(default)]
     refuse_postgres_changes: bool,
+    /// Client broadcasts are lost on the way (as the `drop_client_broadcasts` setting).
+    #[serde(default)]
+    drop_client_broadcasts: bool,
 }
 
 /// The faults in force.
@@ -86,6 +89,11 @@ impl FaultSet {
     /// Whether Postgres Changes subscriptions are to be refused.
     pub fn refuse_postgres_changes(&self) -> bool {
         self.0.lock().expect("faults lock").refuse_postgres_changes
+    }
+
+    /// Whether client broadcasts are to be dropped.
+    pub fn drop_client_broadcasts(&self) -> bool {
+        self.0.lock().expect("faults lock").drop_client_broadcasts
     }
 }
 

@@ -84,3 +84,35 @@ async fn faults_delay_spoil_or_refuse_only_what_they_match() {
     assert_eq!(system.payload["status"], "error", "{:?}", system.payload);
     assert_eq!(system.payload["extension"], "postgres_changes");
 }
+
+#[tokio::test]
+async fn dropped_client_broadcasts_are_lost_until_the_fault_is_cleared() {
+    let server = TestServer::start().await;
+    let service = server.state.keys.service_role_key();
+    let config = json!({"broadcast": {"self": false}, "private": false});
+    let (mut sender, mut receiver) = (server.socket("1.0.0").await, server.socket("1.0.0").await);
+    for socket in [&mut sender, &mut receiver] {
+        assert_eq!(
+            socket.join("room", config.clone(), None).await["status"],
+            "ok"
+        );
+    }
+    let say = |text: &str| json!({"type": "broadcast", "event": "say", "payload": {"text": text}});
+    let heard = |frame: Option<Received>| frame.map(|f| f.payload["payload"]["text"].clone());
+
+    let faults = json!({"drop_client_broadcasts": true});
+    assert_eq!(set_faults(&server, &service, faults).await, 204);
+    sender
+        .push(None, "realtime:room", "broadcast", say("lost"))
+        .await;
+    assert_eq!(heard(receiver.next(Duration::from_millis(500)).await), None);
+
+    assert_eq!(set_faults(&server, &service, json!({})).await, 204);
+    sender
+        .push(None, "realtime:room", "broadcast", say("heard"))
+        .await;
+    assert_eq!(
+        heard(receiver.next(Duration::from_secs(5)).await),
+        Some(json!("heard"))
+    );
+}

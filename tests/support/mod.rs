@@ -396,7 +396,6 @@ pub async fn wait_subscribed(browser: &Client) {
         .expect("channel SUBSCRIBED");
 }
 
-/// Types into the composer (a newline as Shift+Enter, as a person would) and presses Enter.
 /// What the page shows, for a failure's message.
 pub async fn page_text(browser: &Client) -> String {
     browser
@@ -407,6 +406,7 @@ pub async fn page_text(browser: &Client) -> String {
         .unwrap_or_else(|| "(unreadable)".into())
 }
 
+/// Types into the composer (a newline as Shift+Enter, as a person would) and presses Enter.
 pub async fn send(browser: &Client, text: &str) {
     use fantoccini::key::Key;
     let composer = match browser.find(Locator::Css(".composer textarea")).await {

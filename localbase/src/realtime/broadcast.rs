@@ -12,7 +12,8 @@ impl Session {
     /// The joined channel a broadcast may be sent on, or `None` (and why, if it must be said).
     fn sendable(&self, topic: &str) -> Result<&Joined, bool> {
         let joined = self.channels.get(topic).ok_or(true)?;
-        if self.state.settings.drop_client_broadcasts {
+        if self.state.settings.drop_client_broadcasts || self.state.faults.drop_client_broadcasts()
+        {
             return Err(false); // test switch: as if every broadcast were lost on the way
         }
         if joined.key.private && !joined.permissions.is_some_and(|p| p.write_broadcast) {

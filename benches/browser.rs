@@ -1,0 +1,557 @@
+//! Browser-to-browser benchmark (a command, not a test: `scripts/bench-browser.sh`).
+//!
+//! Coach Chat and the reference chat a team would build instead (`bench/reference/`, one
+//! page on @supabase/supabase-js) run side by side against one localbase, each as two real
+//! headless Chromium sessions: the trainer sends, the other person's page shows. Messages
+//! alternate between the two apps, so both meet the same machine at the same moments.
+//!
+//! Measured in the pages themselves, on the wall clock both browsers share
+//! (`performance.timeOrigin + performance.now()`): from the moment the sender presses Enter
+//! (ours) or calls `send` (the reference) to the moment the message's element is in the
+//! receiver's DOM (a MutationObserver installed before either app loads). Twice: with
+//! broadcasts, then with every client broadcast dropped by localbase, so only Postgres
+//! Changes deliver. Then the time from navigation to the conversation list in the DOM, in a
+//! fresh browser (cold cache) and on the next visit (warm), for a signed-in person.
+//!
+//! Options: `--messages N` (per app and path, default 300), `--gap-ms N` (pause between
+//! sends, default 100), `--loads N` (cold and warm visits per app, default 5), `--write`
+//! (replace the browser section of BENCHMARKS.md).
+
+#![cfg(not(target_arch = "wasm32"))]
+
+#[allow(dead_code)]
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+use support::*;
+
+const CLIENT2_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
+
+/// Installed in both apps' pages before anything else runs: notes when each benchmark
+/// message (`bench#N#`) first appears inside `ol.messages`, and when the first
+/// `button.conversation` appears (ms since navigation).
+const WATCH: &str = r#"
+window.__seen = {}; window.__waiting = {}; window.__listAt = null;
+window.__wait = (key) => new Promise((resolve) => {
+  if (window.__seen[key]) resolve(window.__seen[key]); else window.__waiting[key] = resolve;
+});
+new MutationObserver((records) => {
+  const now = performance.timeOrigin + performance.now();
+  if (window.__listAt === null && document.querySelector('button.conversation')) {
+    window.__listAt = performance.now();
+  }
+  for (const record of records) {
+    const nodes = record.type === 'characterData' ? [record.target] : record.addedNodes;
+    for (const node of nodes) {
+      const text = node.textContent;
+      if (!text || !text.includes('bench#')) continue;
+      const element = node.nodeType === 1 ? node : node.parentElement;
+      if (!element || !element.closest('ol.messages')) continue;
+      for (const match of text.matchAll(/bench#(\d+)#/g)) {
+        const key = match[1];
+        if (window.__seen[key]) continue;
+        window.__seen[key] = now;
+        const waiting = window.__waiting[key];
+        if (waiting) { delete window.__waiting[key]; waiting(now); }
+      }
+    }
+  }
+}).observe(document, { childList: true, subtree: true, characterData: true });
+"#;
+
+struct Options {
+    messages: usize,
+    gap: Duration,
+    loads: usize,
+    write: bool,
+}
+
+impl Options {
+    fn parse() -> Options {
+        let mut options = Options {
+            messages: 300,
+            gap: Duration::from_millis(100),
+            loads: 5,
+            write: false,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut number = || -> usize {
+                let value = args.next().unwrap_or_default();
+                value
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{arg} needs a number, not {value:?}"))
+            };
+            match arg.as_str() {
+                "--messages" => options.messages = number(),
+                "--gap-ms" => options.gap = Duration::from_millis(number() as u64),
+                "--loads" => options.loads = number(),
+                "--write" => options.write = true,
+                "--bench" => {} // added by `cargo bench`
+                other => panic!("unknown option {other}"),
+            }
+        }
+        options
+    }
+}
+
+/// The reference page served like the app: its HTML (with `WATCH` first in the head),
+/// supabase-js' UMD build and a `config.json` naming localbase.
+struct ReferenceSite {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl ReferenceSite {
+    fn serve(api_url: &str, anon_key: &str) -> ReferenceSite {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let port = free_port();
+        let dir = root.join(format!("target/bench-browser/reference-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let html = std::fs::read_to_string(root.join("bench/reference/index.html")).unwrap();
+        let html = html.replacen("<head>", &format!("<head><script>{WATCH}</script>"), 1);
+        std::fs::write(dir.join("index.html"), html).unwrap();
+        let umd =
+            root.join("bench/reference/node_modules/@supabase/supabase-js/dist/umd/supabase.js");
+        std::fs::copy(&umd, dir.join("supabase.js")).unwrap_or_else(|error| {
+            panic!(
+                "{}: {error} (run scripts/bench-browser.sh, which installs it)",
+                umd.display()
+            )
+        });
+        let config = json!({ "supabase_url": api_url, "supabase_anon_key": anon_key });
+        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 http.server");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "reference site did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ReferenceSite { child, dir, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for ReferenceSite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Which app a browser pair runs: how it sends, how it signs in, what it stores.
+#[derive(Clone, Copy, PartialEq)]
+enum App {
+    Ours,
+    Reference,
+}
+
+impl App {
+    fn name(self) -> &'static str {
+        match self {
+            App::Ours => "Coach Chat",
+            App::Reference => "supabase-js reference",
+        }
+    }
+
+    /// The localStorage entries that make a browser signed in.
+    fn session_keys(self) -> &'static [&'static str] {
+        match self {
+            App::Ours => &["coach-chat.session", "coach-chat.clock"],
+            App::Reference => &["reference.session"],
+        }
+    }
+
+    /// Sends `text` from the page; returns the wall-clock ms at which it was sent.
+    async fn send(self, browser: &Client, text: &str) -> f64 {
+        let script = match self {
+            // As a person does: the draft's input event, then Enter.
+            App::Ours => {
+                "const box = document.querySelector('.composer textarea');
+                 box.value = arguments[0];
+                 box.dispatchEvent(new Event('input', { bubbles: true }));
+                 const sent = performance.timeOrigin + performance.now();
+                 box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+                 return sent;"
+            }
+            App::Reference => {
+                "const sent = performance.timeOrigin + performance.now();
+                 window.reference.send(arguments[0]);
+                 return sent;"
+            }
+        };
+        let sent = browser
+            .execute(script, vec![json!(text)])
+            .await
+            .expect("send");
+        sent.as_f64().expect("a time")
+    }
+}
+
+/// One app's sender and receiver pages, signed in and subscribed.
+struct Pair {
+    app: App,
+    sender: Client,
+    receiver: Client,
+}
+
+async fn our_pair(driver: &Driver, url: &str) -> Pair {
+    let sender = driver.browser().await;
+    let receiver = driver.browser().await;
+    sign_in(&sender, url, TRAINER, PASSWORD).await;
+    sign_in(&receiver, url, CLIENT, PASSWORD).await;
+    open_conversation(&sender, TRAINER_CLIENT_CONVERSATION).await;
+    wait_subscribed(&receiver).await;
+    Pair {
+        app: App::Ours,
+        sender,
+        receiver,
+    }
+}
+
+async fn reference_pair(driver: &Driver, url: &str) -> Pair {
+    let sender = driver.browser().await;
+    let receiver = driver.browser().await;
+    for (browser, email, path) in [
+        (
+            &sender,
+            TRAINER,
+            format!("{url}?conversation={CLIENT2_CONVERSATION}"),
+        ),
+        (&receiver, CLIENT2, url.to_string()),
+    ] {
+        browser.goto(&path).await.expect("open reference");
+        eventually(Duration::from_secs(20), "reference page ready", || async {
+            let ready = browser
+                .execute("return !!window.reference", vec![])
+                .await
+                .ok()?;
+            ready.as_bool().filter(|ready| *ready)
+        })
+        .await;
+        browser
+            .execute_async(
+                "const [email, password, done] = arguments;
+                 window.reference.signIn(email, password).then(() => done(null), (e) => done(String(e)));",
+                vec![json!(email), json!(PASSWORD)],
+            )
+            .await
+            .expect("reference sign-in");
+        browser
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("body[data-status=SUBSCRIBED]"))
+            .await
+            .expect("reference channel SUBSCRIBED");
+    }
+    Pair {
+        app: App::Reference,
+        sender,
+        receiver,
+    }
+}
+
+/// Delivery times (ms) of one app on one path; `missed` never arrived within 10 s.
+#[derive(Default)]
+struct Deliveries {
+    times: Vec<f64>,
+    missed: usize,
+}
+
+/// Sends `count` messages from each pair in turn, each after the last one arrived.
+async fn deliver(pairs: &[Pair], count: usize, gap: Duration, next: &mut usize) -> Vec<Deliveries> {
+    let mut results: Vec<Deliveries> = pairs.iter().map(|_| Deliveries::default()).collect();
+    for _ in 0..count {
+        for (pair, result) in pairs.iter().zip(results.iter_mut()) {
+            *next += 1;
+            let key = next.to_string();
+            let sent = pair.app.send(&pair.sender, &format!("bench#{key}#")).await;
+            let shown = pair
+                .receiver
+                .execute_async(
+                    "const [key, done] = arguments;
+                     const timer = setTimeout(() => done(null), 10000);
+                     window.__wait(key).then((at) => { clearTimeout(timer); done(at); });",
+                    vec![json!(key)],
+                )
+                .await
+                .expect("wait for delivery");
+            match shown.as_f64() {
+                Some(shown) => result.times.push(shown - sent),
+                None => result.missed += 1,
+            }
+            tokio::time::sleep(gap).await;
+        }
+    }
+    results
+}
+
+/// Navigation → conversation list in the DOM (ms): cold in a fresh browser holding only
+/// the session, then warm on the next visit.
+async fn load_times(
+    driver: &Driver,
+    app: App,
+    url: &str,
+    session: &[(String, Value)],
+) -> (f64, f64) {
+    let browser = driver.browser().await;
+    // A page of the site that is not the app, to write the session into its storage.
+    browser.goto(&format!("{url}config.json")).await.unwrap();
+    for (key, value) in session {
+        browser
+            .execute(
+                "localStorage.setItem(arguments[0], arguments[1])",
+                vec![json!(key), value.clone()],
+            )
+            .await
+            .unwrap();
+    }
+    let mut times = [0.0; 2];
+    for time in &mut times {
+        browser.goto(url).await.unwrap();
+        let at = browser
+            .execute_async(
+                "const done = arguments[0];
+                 const check = () => window.__listAt !== null ? done(window.__listAt) : setTimeout(check, 5);
+                 check();",
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|error| panic!("{}: no conversation list: {error}", app.name()));
+        *time = at.as_f64().unwrap();
+    }
+    let _ = browser.close().await;
+    (times[0], times[1])
+}
+
+async fn stored_session(browser: &Client, app: App) -> Vec<(String, Value)> {
+    let mut entries = Vec::new();
+    for key in app.session_keys() {
+        let value = browser
+            .execute(
+                "return localStorage.getItem(arguments[0])",
+                vec![json!(key)],
+            )
+            .await
+            .unwrap();
+        if !value.is_null() {
+            entries.push((key.to_string(), value));
+        }
+    }
+    assert!(!entries.is_empty(), "{}: no stored session", app.name());
+    entries
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+struct Summary {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+    count: usize,
+    missed: usize,
+}
+
+fn summarise(deliveries: &Deliveries) -> Summary {
+    let mut sorted = deliveries.times.clone();
+    sorted.sort_by(f64::total_cmp);
+    Summary {
+        p50: percentile(&sorted, 0.50),
+        p95: percentile(&sorted, 0.95),
+        p99: percentile(&sorted, 0.99),
+        max: sorted.last().copied().unwrap_or(f64::NAN),
+        count: sorted.len(),
+        missed: deliveries.missed,
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    percentile(values, 0.5)
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    format!(
+        "{} cores ({cpu}), {}",
+        command_output("nproc", &[]),
+        command_output(&chromium, &["--version"])
+    )
+}
+
+const START: &str = "<!-- bench-browser: start -->";
+const END: &str = "<!-- bench-browser: end -->";
+
+fn write_benchmarks(section: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let block = format!("{START}\n{section}{END}");
+    let updated = match (text.find(START), text.find(END)) {
+        (Some(start), Some(end)) => {
+            format!("{}{block}{}", &text[..start], &text[end + END.len()..])
+        }
+        _ => format!("{}\n{block}\n", text.trim_end()),
+    };
+    std::fs::write(&path, updated).unwrap();
+    println!("wrote {}", path.display());
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let options = Options::parse();
+    let localbase = Localbase::start();
+    let ours = StaticApp::serve_with_script(&localbase.api_url(), Some(WATCH));
+    let reference = ReferenceSite::serve(&localbase.api_url(), ANON_KEY);
+    let driver = Driver::start();
+    let pairs = [
+        our_pair(&driver, &ours.url()).await,
+        reference_pair(&driver, &reference.url()).await,
+    ];
+    let mut next = 0;
+    eprintln!("warming up…");
+    deliver(&pairs, 10, options.gap, &mut next).await;
+    eprintln!("{} messages per app through broadcast…", options.messages);
+    let broadcast = deliver(&pairs, options.messages, options.gap, &mut next).await;
+    set_faults(&localbase, json!({ "drop_client_broadcasts": true }));
+    eprintln!(
+        "{} messages per app through Postgres Changes alone…",
+        options.messages
+    );
+    let changes = deliver(&pairs, options.messages, options.gap, &mut next).await;
+    set_faults(&localbase, json!({}));
+
+    eprintln!("{} cold and warm visits per app…", options.loads);
+    let sessions = [
+        stored_session(&pairs[0].sender, App::Ours).await,
+        stored_session(&pairs[1].sender, App::Reference).await,
+    ];
+    let urls = [ours.url(), reference.url()];
+    let mut loads = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+    for _ in 0..options.loads {
+        for (index, app) in [App::Ours, App::Reference].into_iter().enumerate() {
+            let (cold, warm) = load_times(&driver, app, &urls[index], &sessions[index]).await;
+            loads[index].0.push(cold);
+            loads[index].1.push(warm);
+        }
+    }
+    for pair in pairs {
+        let _ = pair.sender.close().await;
+        let _ = pair.receiver.close().await;
+    }
+
+    let mut out = String::new();
+    out += &format!(
+        "Measured {} on {} by `scripts/bench-browser.sh` (localbase: `{}`, headless Chromium, \
+         loopback; {} messages per app and path, {} ms apart, the two apps interleaved).\n\n",
+        command_output("date", &["-u", "+%Y-%m-%d"]),
+        machine(),
+        std::env::var("LOCALBASE_BIN").unwrap_or_else(|_| "target/debug/localbase".into()),
+        options.messages,
+        options.gap.as_millis(),
+    );
+    out += "| path | app | p50 ms | p95 ms | p99 ms | max ms | delivered | missed |\n|---|---|---|---|---|---|---|---|\n";
+    let mut ratios = Vec::new();
+    for (path, results) in [
+        ("broadcast", &broadcast),
+        ("Postgres Changes only", &changes),
+    ] {
+        let summaries: Vec<Summary> = results.iter().map(summarise).collect();
+        for (pair, s) in pairs_names().iter().zip(&summaries) {
+            out += &format!(
+                "| {path} | {pair} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} |\n",
+                s.p50, s.p95, s.p99, s.max, s.count, s.missed
+            );
+        }
+        ratios.push(format!(
+            "{path}: p50 {:.2}, p95 {:.2}, p99 {:.2}",
+            summaries[0].p50 / summaries[1].p50,
+            summaries[0].p95 / summaries[1].p95,
+            summaries[0].p99 / summaries[1].p99
+        ));
+    }
+    out += "\nNavigation → conversation list in the DOM, signed in, median of the visits (ms):\n\n";
+    out += "| app | cold (fresh browser) | warm (next visit) |\n|---|---|---|\n";
+    let mut load_medians = Vec::new();
+    for (name, (cold, warm)) in pairs_names().iter().zip(loads.iter_mut()) {
+        let (cold, warm) = (median(cold), median(warm));
+        load_medians.push((cold, warm));
+        out += &format!("| {name} | {cold:.0} | {warm:.0} |\n");
+    }
+    ratios.push(format!(
+        "list: cold {:.2}, warm {:.2}",
+        load_medians[0].0 / load_medians[1].0,
+        load_medians[0].1 / load_medians[1].1
+    ));
+    out += &format!(
+        "\nRatio Coach Chat / reference (below 1: we are faster): {}.\n",
+        ratios.join("; ")
+    );
+    println!("{out}");
+    if options.write {
+        write_benchmarks(&out);
+    }
+}
+
+fn pairs_names() -> [&'static str; 2] {
+    [App::Ours.name(), App::Reference.name()]
+}
