@@ -35,7 +35,7 @@ mkdir -p "$run_dir"
 log="$run_dir/localbase.log"
 
 "$bin" serve --data-dir "$run_dir/postgres" --db-port "$db_port" --port "$api_port" \
-  --channel-error-backoff-ms 100 --no-notify >"$log" 2>&1 &
+  --channel-error-backoff-ms 100 --refresh-token-reuse-seconds 0 --no-notify >"$log" 2>&1 &
 server_pid=$!
 
 status=1

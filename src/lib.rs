@@ -11,6 +11,7 @@ pub mod config;
 pub mod context;
 pub mod i18n;
 pub mod intl;
+pub mod json;
 pub mod lifecycle;
 pub mod locks;
 pub mod notify;

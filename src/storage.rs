@@ -17,7 +17,7 @@ pub fn load<T: DeserializeOwned>(key: &str) -> Option<T> {
 
 /// A stored value's text as `T` (e.g. the new value of a `storage` event).
 pub fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_str(text).ok()
+    crate::json::from_text(text).ok()
 }
 
 pub fn save<T: Serialize>(key: &str, value: &T) {

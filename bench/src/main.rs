@@ -1,11 +1,14 @@
 //! `realtime-bench`: starts localbase (release build) on a fresh database and prints
 //! Realtime figures: memory per idle connection, broadcast latency and delivered
-//! messages per second at several loads, and Postgres Changes latency. Load generator
-//! and server share the machine, so the figures are a floor, not a ceiling.
+//! messages per second at several loads, Postgres Changes latency, and private channels
+//! (authorised joins and broadcasts, one change fanned out to many subscribers, database
+//! broadcasts under load). Load generator and server share the machine, so the figures are
+//! a floor, not a ceiling.
 
 mod broadcast;
 mod changes;
 mod memory;
+mod private;
 mod server;
 mod socket;
 mod stats;
@@ -57,6 +60,15 @@ struct Args {
     /// subscriber's changes are timed again.
     #[arg(long, default_value_t = 40)]
     hostile_connections: usize,
+    /// Private-channel joins and broadcasts timed.
+    #[arg(long, default_value_t = 200)]
+    private_samples: usize,
+    /// Subscribers of one conversation's changes (each insert fans out to all of them).
+    #[arg(long, default_value_t = 100)]
+    fan_out: usize,
+    /// Messages inserted per second while their database broadcasts are timed.
+    #[arg(long, default_value_t = 200)]
+    send_rate: usize,
 }
 
 #[tokio::main]
@@ -141,5 +153,29 @@ async fn run(args: Args) -> Result<(), String> {
     );
     println!("insert → REST 201: {}", beside.insert);
     drop(hostile);
+
+    println!("\n## Private channels (`conversation:{{id}}`, authorised by the realtime.messages policies)\n");
+    let joins = private::joins(&server, args.private_samples).await?;
+    println!(
+        "join → ok reply ({} joins, each on a new socket): {joins}",
+        joins.count
+    );
+    let (broadcast, lost) = private::broadcasts(&server, args.private_samples).await?;
+    println!(
+        "trainer → client broadcast ({} sent one at a time, {lost} lost): {broadcast}",
+        broadcast.count + lost
+    );
+    let (every, last, lost) =
+        private::fan_out(&server, args.fan_out, args.changes_samples / 4).await?;
+    println!(
+        "one insert, {} subscribers of its change ({} inserts, {lost} deliveries lost): \
+         every delivery {every}; the last subscriber {last}",
+        args.fan_out, last.count
+    );
+    let load = private::database_broadcasts(&server, args.send_rate, args.seconds).await?;
+    println!(
+        "realtime.send from the insert trigger, {}/s for {:.0} s ({} inserted, {} lost): insert → inbox broadcast {}",
+        load.target_per_second, load.seconds, load.inserted, load.lost, load.latency
+    );
     Ok(())
 }

@@ -25,20 +25,28 @@ test('a wrong password is invalid_credentials (400)', async () => {
   assert.equal(error.message, 'Invalid login credentials')
 })
 
-test('refreshSession rotates the refresh token; the old one is refused', async () => {
+test('refreshSession rotates the refresh token; a lost answer can be asked for again; older tokens are refused', async () => {
   const { supabase, session } = await signedIn(CLIENT)
   const { data, error } = await supabase.auth.refreshSession({ refresh_token: session.refresh_token })
   assert.equal(error, null)
   assert.notEqual(data.session.refresh_token, session.refresh_token)
   assert.equal(data.user.email, CLIENT)
 
+  // As GoTrue: the parent of the session's active token gets that same token back (the
+  // client never saw the answer to its refresh).
+  const again = await client().auth.refreshSession({ refresh_token: session.refresh_token })
+  assert.equal(again.error, null)
+  assert.equal(again.data.session.refresh_token, data.session.refresh_token)
+
+  // Two rotations old (and no reuse interval: run.sh sets it to 0) is theft: the
+  // session's whole token family is revoked.
+  const next = await client().auth.refreshSession({ refresh_token: data.session.refresh_token })
+  assert.equal(next.error, null)
   const reuse = await client().auth.refreshSession({ refresh_token: session.refresh_token })
   assert.equal(reuse.data.session, null)
   assert.equal(reuse.error.code, 'refresh_token_already_used')
   assert.equal(reuse.error.status, 400)
-
-  // Reuse is treated as theft: the session's whole token family is revoked.
-  const family = await client().auth.refreshSession({ refresh_token: data.session.refresh_token })
+  const family = await client().auth.refreshSession({ refresh_token: next.data.session.refresh_token })
   assert.equal(family.error?.code, 'refresh_token_already_used')
 
   const unknown = await client().auth.refreshSession({ refresh_token: 'no-such-token' })

@@ -141,6 +141,13 @@ struct ServeArgs {
     /// Access-token lifetime in seconds.
     #[arg(long, env = "LOCALBASE_JWT_EXPIRY", default_value_t = DEFAULTS.jwt_expiry_seconds)]
     jwt_expiry: i64,
+    /// Seconds a just-used refresh token may be used again (GoTrue's reuse interval).
+    #[arg(
+        long,
+        env = "LOCALBASE_REFRESH_TOKEN_REUSE_SECONDS",
+        default_value_t = DEFAULTS.refresh_token_reuse_interval.as_secs()
+    )]
+    refresh_token_reuse_seconds: u64,
     /// Delay of join error replies in milliseconds (hosted Realtime: 5000).
     #[arg(
         long,
@@ -252,6 +259,7 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     let settings = Settings {
         public_url: public_url.clone(),
         jwt_expiry_seconds: args.jwt_expiry,
+        refresh_token_reuse_interval: Duration::from_secs(args.refresh_token_reuse_seconds),
         channel_error_backoff: Duration::from_millis(args.channel_error_backoff_ms),
         replication_slot: Some(args.replication_slot.clone()),
         max_events_per_second: args.max_events_per_second,

@@ -75,5 +75,5 @@ pub(crate) async fn call<T: DeserializeOwned>(
     } else {
         &text
     };
-    serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
+    crate::json::from_text(text).map_err(|e| ApiError::Decode(e.to_string()))
 }

@@ -65,7 +65,7 @@ pub fn encode_component(value: &str) -> String {
 
 /// Reads an error body of either API into an [`ApiError`].
 pub(crate) fn error_from_body(status: u16, body: &str) -> ApiError {
-    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let value = crate::json::parse(body).unwrap_or_default();
     let code = value["error_code"]
         .as_str()
         .or_else(|| value["code"].as_str())

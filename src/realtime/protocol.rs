@@ -88,7 +88,7 @@ impl Frame {
 
     /// A text frame of either serializer (v2 array or v1 object).
     pub fn decode_text(text: &str) -> Result<Frame, ProtocolError> {
-        let value: Value = serde_json::from_str(text).map_err(|_| ProtocolError::NotJson)?;
+        let value = crate::json::parse(text).map_err(|_| ProtocolError::NotJson)?;
         let [join_ref, reference, topic, event, payload]: [Value; 5] = match value {
             Value::Array(items) => items.try_into().map_err(|_| ProtocolError::BadShape)?,
             Value::Object(mut fields) => ["join_ref", "ref", "topic", "event", "payload"]
@@ -130,14 +130,14 @@ impl Frame {
         let text =
             |bytes: &[u8]| String::from_utf8(bytes.to_vec()).map_err(|_| ProtocolError::BadBinary);
         let user_payload = match encoding {
-            1 => serde_json::from_slice(body).map_err(|_| ProtocolError::BadBinary)?,
+            1 => crate::json::parse_bytes(body).ok_or(ProtocolError::BadBinary)?,
             // Binary user payloads are not used by Coach Chat; keep the bytes as numbers.
             _ => Value::Array(body.iter().map(|b| json!(b)).collect()),
         };
         let mut payload =
             json!({ "type": "broadcast", "event": text(event)?, "payload": user_payload });
         if !meta.is_empty() {
-            payload["meta"] = serde_json::from_slice(meta).map_err(|_| ProtocolError::BadBinary)?;
+            payload["meta"] = crate::json::parse_bytes(meta).ok_or(ProtocolError::BadBinary)?;
         }
         Ok(Frame {
             join_ref: None,

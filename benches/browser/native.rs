@@ -1,26 +1,6 @@
-//! Browser-to-browser benchmark (a command, not a test: `scripts/bench-browser.sh`).
-//!
-//! Coach Chat and the reference chat a team would build instead (`bench/reference/`, one
-//! page on @supabase/supabase-js) run side by side against one localbase, each as two real
-//! headless Chromium sessions: the trainer sends, the other person's page shows. Messages
-//! alternate between the two apps, so both meet the same machine at the same moments.
-//!
-//! Measured in the pages themselves, on the wall clock both browsers share
-//! (`performance.timeOrigin + performance.now()`): from the moment the sender presses Enter
-//! (ours) or calls `send` (the reference) to the moment the message's element is in the
-//! receiver's DOM (a MutationObserver installed before either app loads). Twice: with
-//! broadcasts, then with every client broadcast dropped by localbase, so only Postgres
-//! Changes deliver. Then the time from navigation to the conversation list in the DOM, in a
-//! fresh browser (cold cache) and on the next visit (warm), for a signed-in person.
-//!
-//! Options: `--messages N` (per app and path, default 300), `--gap-ms N` (pause between
-//! sends, default 100), `--loads N` (cold and warm visits per app, default 5), `--write`
-//! (replace the browser section of BENCHMARKS.md).
+//! The benchmark itself (the host side: localbase, two sites, chromedriver).
 
-#![cfg(not(target_arch = "wasm32"))]
-
-#[allow(dead_code)]
-#[path = "../tests/support/mod.rs"]
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +49,9 @@ struct Options {
     messages: usize,
     gap: Duration,
     loads: usize,
+    rate: usize,
+    seconds: usize,
+    history: usize,
     write: bool,
 }
 
@@ -78,6 +61,9 @@ impl Options {
             messages: 300,
             gap: Duration::from_millis(100),
             loads: 5,
+            rate: 100,
+            seconds: 10,
+            history: 10_000,
             write: false,
         };
         let mut args = std::env::args().skip(1);
@@ -92,6 +78,9 @@ impl Options {
                 "--messages" => options.messages = number(),
                 "--gap-ms" => options.gap = Duration::from_millis(number() as u64),
                 "--loads" => options.loads = number(),
+                "--rate" => options.rate = number(),
+                "--seconds" => options.seconds = number(),
+                "--history" => options.history = number(),
                 "--write" => options.write = true,
                 "--bench" => {} // added by `cargo bench`
                 other => panic!("unknown option {other}"),
@@ -360,6 +349,205 @@ async fn load_times(
     (times[0], times[1])
 }
 
+/// Started in a receiving page: sums how late a 10 ms timer fires beyond 1 ms, i.e. how
+/// long the main thread was busy with other work.
+const LAG: &str = "
+window.__lag = { busy: 0, worst: 0, from: performance.now(), stop: false };
+let last = performance.now();
+const tick = () => {
+  const now = performance.now();
+  const late = now - last - 10;
+  if (late > 1) { window.__lag.busy += late; window.__lag.worst = Math.max(window.__lag.worst, late); }
+  last = now;
+  if (!window.__lag.stop) setTimeout(tick, 10);
+};
+setTimeout(tick, 10);";
+
+/// Reads and stops the lag sampler: (busy share of the time since it started, worst ms).
+async fn read_lag(browser: &Client) -> (f64, f64) {
+    let lag = browser
+        .execute(
+            "window.__lag.stop = true;
+             return [window.__lag.busy / (performance.now() - window.__lag.from), window.__lag.worst];",
+            vec![],
+        )
+        .await
+        .expect("lag");
+    (
+        lag[0].as_f64().unwrap_or(f64::NAN),
+        lag[1].as_f64().unwrap_or(f64::NAN),
+    )
+}
+
+fn wall_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0
+}
+
+/// What one app's receiving page did under a steady stream of messages.
+struct LoadResult {
+    sent: usize,
+    deliveries: Deliveries,
+    idle_busy: f64,
+    busy: f64,
+    worst_lag: f64,
+}
+
+/// Inserts `rate` messages a second for `seconds` into `conversation` over REST (as the
+/// holder of `token`) while `receiver` has it open; how many it showed, how late, and how
+/// busy its main thread was (against an idle window of the same page before).
+async fn receive_load(
+    localbase: &Localbase,
+    receiver: &Client,
+    token: &str,
+    conversation: &str,
+    (rate, seconds): (usize, usize),
+    next: &mut usize,
+) -> LoadResult {
+    receiver.execute(LAG, vec![]).await.expect("lag sampler");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (idle_busy, _) = read_lag(receiver).await;
+    receiver.execute(LAG, vec![]).await.expect("lag sampler");
+    let count = rate * seconds;
+    let keys: Vec<String> = (0..count)
+        .map(|_| {
+            *next += 1;
+            next.to_string()
+        })
+        .collect();
+    let sent: Vec<f64> = tokio::task::block_in_place(|| {
+        let start = std::time::Instant::now();
+        keys.iter()
+            .enumerate()
+            .map(|(index, key)| {
+                let due = start + Duration::from_secs_f64(index as f64 / rate as f64);
+                std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));
+                let at = wall_ms();
+                api_send(localbase, token, conversation, &format!("bench#{key}#"));
+                at
+            })
+            .collect()
+    });
+    let script = "return arguments[0].map((key) => window.__seen[key] || null)";
+    let mut shown = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        shown = receiver
+            .execute(script, vec![json!(keys)])
+            .await
+            .expect("seen")
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if shown.iter().all(|at| !at.is_null()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (busy, worst_lag) = read_lag(receiver).await;
+    let mut deliveries = Deliveries::default();
+    for (at, sent) in shown.iter().zip(&sent) {
+        match at.as_f64() {
+            Some(at) => deliveries.times.push(at - sent),
+            None => deliveries.missed += 1,
+        }
+    }
+    LoadResult {
+        sent: count,
+        deliveries,
+        idle_busy,
+        busy,
+        worst_lag,
+    }
+}
+
+/// Stores `count` messages in `conversation` (as the holder of `token`), 200 per request,
+/// the last one carrying `bench#{key}#`.
+fn store_history(localbase: &Localbase, token: &str, conversation: &str, count: usize, key: &str) {
+    let bearer = format!("Bearer {token}");
+    let mut left = count.saturating_sub(1);
+    while left > 0 {
+        let batch = left.min(200);
+        let rows: Vec<Value> = (0..batch)
+            .map(|n| json!({ "conversation_id": conversation, "body": format!("history {left} {n}") }))
+            .collect();
+        let (status, body) = http(
+            localbase,
+            "POST",
+            "/rest/v1/messages",
+            &[
+                ("apikey", ANON_KEY),
+                ("Authorization", &bearer),
+                ("Prefer", "return=minimal"),
+            ],
+            Some(&Value::Array(rows)),
+        );
+        assert_eq!(status, 201, "history stored: {body}");
+        left -= batch;
+    }
+    api_send(localbase, token, conversation, &format!("bench#{key}#"));
+}
+
+/// In a fresh browser holding the session: from the click on `conversation` in the list to
+/// its newest message (`bench#{key}#`) in the DOM (ms).
+async fn open_long_conversation(
+    driver: &Driver,
+    app: App,
+    url: &str,
+    session: &[(String, Value)],
+    conversation: &str,
+    key: &str,
+) -> f64 {
+    let browser = driver.browser().await;
+    browser.goto(&format!("{url}config.json")).await.unwrap();
+    for (name, value) in session {
+        browser
+            .execute(
+                "localStorage.setItem(arguments[0], arguments[1])",
+                vec![json!(name), value.clone()],
+            )
+            .await
+            .unwrap();
+    }
+    browser.goto(url).await.unwrap();
+    let button = format!("button.conversation[data-conversation='{conversation}']");
+    let clicked = browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&button))
+        .await
+        .unwrap_or_else(|error| panic!("{}: no {button}: {error}", app.name()));
+    drop(clicked);
+    let at = browser
+        .execute(
+            "const at = performance.timeOrigin + performance.now();
+             document.querySelector(arguments[0]).click();
+             return at;",
+            vec![json!(button)],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let shown = browser
+        .execute_async(
+            "const [key, done] = arguments;
+             const timer = setTimeout(() => done(null), 20000);
+             window.__wait(key).then((at) => { clearTimeout(timer); done(at); });",
+            vec![json!(key)],
+        )
+        .await
+        .unwrap();
+    let _ = browser.close().await;
+    shown
+        .as_f64()
+        .unwrap_or_else(|| panic!("{}: the newest message never showed", app.name()))
+        - at
+}
+
 async fn stored_session(browser: &Client, app: App) -> Vec<(String, Value)> {
     let mut entries = Vec::new();
     for key in app.session_keys() {
@@ -456,8 +644,7 @@ fn write_benchmarks(section: &str) {
     println!("wrote {}", path.display());
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
+pub async fn main() {
     let options = Options::parse();
     let localbase = Localbase::start();
     let ours = StaticApp::serve_with_script(&localbase.api_url(), Some(WATCH));
@@ -494,9 +681,65 @@ async fn main() {
             loads[index].1.push(warm);
         }
     }
+    eprintln!(
+        "{} messages a second for {} s into each open conversation…",
+        options.rate, options.seconds
+    );
+    let (trainer_token, _) = api_sign_in(&localbase, TRAINER);
+    let mut under_load = Vec::new();
+    for (pair, conversation) in pairs
+        .iter()
+        .zip([TRAINER_CLIENT_CONVERSATION, CLIENT2_CONVERSATION])
+    {
+        under_load.push(
+            receive_load(
+                &localbase,
+                &pair.receiver,
+                &trainer_token,
+                conversation,
+                (options.rate, options.seconds),
+                &mut next,
+            )
+            .await,
+        );
+    }
     for pair in pairs {
         let _ = pair.sender.close().await;
         let _ = pair.receiver.close().await;
+    }
+
+    eprintln!(
+        "{} stored messages in each app's conversation, then opening it…",
+        options.history
+    );
+    let history_keys = [(next + 1).to_string(), (next + 2).to_string()];
+    let conversations = [TRAINER_CLIENT_CONVERSATION, CLIENT2_CONVERSATION];
+    for (conversation, key) in conversations.iter().zip(&history_keys) {
+        tokio::task::block_in_place(|| {
+            store_history(
+                &localbase,
+                &trainer_token,
+                conversation,
+                options.history,
+                key,
+            )
+        });
+    }
+    let mut opening = [Vec::new(), Vec::new()];
+    for _ in 0..3 {
+        for (index, app) in [App::Ours, App::Reference].into_iter().enumerate() {
+            opening[index].push(
+                open_long_conversation(
+                    &driver,
+                    app,
+                    &urls[index],
+                    &sessions[index],
+                    conversations[index],
+                    &history_keys[index],
+                )
+                .await,
+            );
+        }
     }
 
     let mut out = String::new();
@@ -541,6 +784,42 @@ async fn main() {
         "list: cold {:.2}, warm {:.2}",
         load_medians[0].0 / load_medians[1].0,
         load_medians[0].1 / load_medians[1].1
+    ));
+    out += &format!(
+        "\nReceiving {} messages a second for {} s in the open conversation (inserted over REST; \
+         shown = in the receiver's DOM; main thread busy = how late a 10 ms timer fired, idle \
+         page beforehand in brackets):\n\n",
+        options.rate, options.seconds
+    );
+    out += "| app | shown | missed | insert → shown p50 ms | p99 ms | main thread busy | longest stall ms |\n|---|---|---|---|---|---|---|\n";
+    for (name, load) in pairs_names().iter().zip(&under_load) {
+        let s = summarise(&load.deliveries);
+        out += &format!(
+            "| {name} | {} of {} | {} | {:.1} | {:.1} | {:.0}% ({:.0}%) | {:.0} |\n",
+            s.count,
+            load.sent,
+            s.missed,
+            s.p50,
+            s.p99,
+            load.busy * 100.0,
+            load.idle_busy * 100.0,
+            load.worst_lag
+        );
+    }
+    out += &format!(
+        "\nOpening a conversation of {} stored messages: click in the list → newest message in the \
+         DOM, median of 3 fresh browsers (ms):\n\n| app | ms |\n|---|---|\n",
+        options.history
+    );
+    let mut open_medians = Vec::new();
+    for (name, times) in pairs_names().iter().zip(opening.iter_mut()) {
+        let median = median(times);
+        open_medians.push(median);
+        out += &format!("| {name} | {median:.0} |\n");
+    }
+    ratios.push(format!(
+        "long conversation: {:.2}",
+        open_medians[0] / open_medians[1]
     ));
     out += &format!(
         "\nRatio Coach Chat / reference (below 1: we are faster): {}.\n",
