@@ -43,6 +43,33 @@ new MutationObserver((records) => {
     }
   }
 }).observe(document, { childList: true, subtree: true, characterData: true });
+// Where the time goes: when a benchmark message leaves in a request body, leaves on the
+// socket, and arrives on the socket (both apps create sockets and call fetch after this).
+window.__trace = {};
+const traceAt = (stage, text, at) => {
+  const match = /bench#(\d+)#/.exec(text || '');
+  if (!match) return;
+  const entry = window.__trace[match[1]] || (window.__trace[match[1]] = {});
+  if (entry[stage] === undefined) entry[stage] = at;
+};
+const now = () => performance.timeOrigin + performance.now();
+const decode = (data) => typeof data === 'string' ? data
+  : data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? new TextDecoder().decode(data) : '';
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', (event) => traceAt('received', decode(event.data), now()));
+  }
+  send(data) { traceAt('socket', decode(data), now()); return super.send(data); }
+};
+const nativeFetch = window.fetch;
+window.fetch = function (input, init) {
+  const at = now();
+  if (init && typeof init.body === 'string') traceAt('posted', init.body, at);
+  else if (input instanceof Request && input.method === 'POST') input.clone().text().then((body) => traceAt('posted', body, at));
+  return nativeFetch.apply(this, arguments);
+};
 "#;
 
 struct Options {
@@ -281,6 +308,9 @@ async fn reference_pair(driver: &Driver, url: &str) -> Pair {
 struct Deliveries {
     times: Vec<f64>,
     missed: usize,
+    /// Per delivered message, ms spent: Enter → insert request, insert request → on the
+    /// sender's socket, sender's socket → receiver's socket, receiver's socket → DOM.
+    stages: [Vec<f64>; 4],
 }
 
 /// Sends `count` messages from each pair in turn, each after the last one arrived.
@@ -302,7 +332,32 @@ async fn deliver(pairs: &[Pair], count: usize, gap: Duration, next: &mut usize) 
                 .await
                 .expect("wait for delivery");
             match shown.as_f64() {
-                Some(shown) => result.times.push(shown - sent),
+                Some(shown) => {
+                    result.times.push(shown - sent);
+                    let trace = "return window.__trace[arguments[0]] || {}";
+                    let (sender, receiver) = (
+                        pair.sender
+                            .execute(trace, vec![json!(key)])
+                            .await
+                            .unwrap_or_default(),
+                        pair.receiver
+                            .execute(trace, vec![json!(key)])
+                            .await
+                            .unwrap_or_default(),
+                    );
+                    let points = [
+                        Some(sent),
+                        sender["posted"].as_f64(),
+                        sender["socket"].as_f64(),
+                        receiver["received"].as_f64(),
+                        Some(shown),
+                    ];
+                    for (stage, pair) in points.windows(2).enumerate() {
+                        if let [Some(from), Some(to)] = pair {
+                            result.stages[stage].push(to - from);
+                        }
+                    }
+                }
                 None => result.missed += 1,
             }
             tokio::time::sleep(gap).await;
@@ -352,14 +407,14 @@ async fn load_times(
 /// Started in a receiving page: sums how late a 10 ms timer fires beyond 1 ms, i.e. how
 /// long the main thread was busy with other work.
 const LAG: &str = "
-window.__lag = { busy: 0, worst: 0, from: performance.now(), stop: false };
+const lag = window.__lag = { busy: 0, worst: 0, from: performance.now(), stop: false };
 let last = performance.now();
 const tick = () => {
   const now = performance.now();
   const late = now - last - 10;
-  if (late > 1) { window.__lag.busy += late; window.__lag.worst = Math.max(window.__lag.worst, late); }
+  if (late > 1) { lag.busy += late; lag.worst = Math.max(lag.worst, late); }
   last = now;
-  if (!window.__lag.stop) setTimeout(tick, 10);
+  if (!lag.stop) setTimeout(tick, 10);
 };
 setTimeout(tick, 10);";
 
@@ -771,6 +826,29 @@ pub async fn main() {
             summaries[0].p95 / summaries[1].p95,
             summaries[0].p99 / summaries[1].p99
         ));
+    }
+    out += "\nWhere the time goes (p50 ms of each stage; the socket stages only where the message crosses a socket):\n\n";
+    out += "| path | app | Enter → insert request | → on the sender's socket | → on the receiver's socket | → in the DOM |\n|---|---|---|---|---|---|\n";
+    for (path, results) in [
+        ("broadcast", &broadcast),
+        ("Postgres Changes only", &changes),
+    ] {
+        for (name, result) in pairs_names().iter().zip(results.iter()) {
+            let cells: Vec<String> = result
+                .stages
+                .iter()
+                .map(|stage| {
+                    let mut sorted = stage.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    if sorted.is_empty() {
+                        "–".to_string()
+                    } else {
+                        format!("{:.1}", percentile(&sorted, 0.5))
+                    }
+                })
+                .collect();
+            out += &format!("| {path} | {name} | {} |\n", cells.join(" | "));
+        }
     }
     out += "\nNavigation → conversation list in the DOM, signed in, median of the visits (ms):\n\n";
     out += "| app | cold (fresh browser) | warm (next visit) |\n|---|---|---|\n";

@@ -14,8 +14,9 @@ use crate::i18n::Text;
 use crate::storage;
 use crate::task::Tasks;
 
-/// Asks for a new list this close together share one fetch.
-const COALESCE_MS: u32 = 150;
+/// Asks for a new list this close together share one fetch (in a burst of messages the
+/// list is redrawn a few times a second, not once per message).
+const COALESCE_MS: u32 = 400;
 
 /// Where a user's last conversation list is cached.
 fn cache_key(user_id: &str) -> String {

@@ -28,15 +28,25 @@ pub fn ChatView(
     let me = app.user_id().unwrap_or_default();
     let list = NodeRef::<Ol>::new();
 
-    // Follow new messages unless the person scrolled up to read older ones.
+    // Follow new messages unless the person scrolled up to read older ones. Measured once
+    // per frame, when the browser lays the page out anyway: reading the list's height right
+    // after each message would lay it out again per message (100 a second in a burst).
+    let follow_pending = StoredValue::new(false);
     Effect::new(move |_| {
         conversation.store.track();
-        if let Some(list) = list.get() {
-            let distance = list.scroll_height() - list.scroll_top() - list.client_height();
-            if distance < 200 {
-                list.set_scroll_top(list.scroll_height());
-            }
+        if follow_pending.get_value() {
+            return;
         }
+        follow_pending.set_value(true);
+        request_animation_frame(move || {
+            follow_pending.try_set_value(false);
+            if let Some(list) = list.try_get_untracked().flatten() {
+                let distance = list.scroll_height() - list.scroll_top() - list.client_height();
+                if distance < 200 {
+                    list.set_scroll_top(list.scroll_height());
+                }
+            }
+        });
     });
 
     let role = if summary.other_role == "trainer" {
@@ -78,9 +88,17 @@ pub fn ChatView(
                 <Show when=move || conversation.store.with(|s| s.is_empty())>
                     <li class="empty muted">{move || app.t(Text::NoMessagesYet)}</li>
                 </Show>
+                // Only one's own bubbles show a delivery state: theirs keep their element
+                // when read receipts arrive (a burst marks dozens read at once).
                 <For
                     each=move || conversation.store.with(|s| s.messages().to_vec())
-                    key=|m| (m.row.id.clone(), m.send_state, m.is_read(), m.sort_key.0)
+                    key={
+                        let me = me.clone();
+                        move |m| {
+                            let state = (m.row.sender_id == me).then(|| (m.send_state, m.is_read()));
+                            (m.row.id.clone(), state, m.sort_key.0)
+                        }
+                    }
                     let:message
                 >
                     <MessageBubble mine={message.row.sender_id == me} message=message on_retry=on_retry on_delete=on_delete />

@@ -37,7 +37,7 @@ pub fn MessageBubble(
     let datetime = created_at.clone();
     view! {
         <li class="bubble" class:mine=mine class:failed=failed data-id=message.row.id.clone()
-            data-delivery=move || app.t(delivery)>
+            data-delivery=move || mine.then(|| app.t(delivery))>
             <p class="body">{message.row.body}</p>
             <span class="meta">
                 <time datetime=datetime>{move || short_time(&created_at, app.lang.get().tag())}</time>

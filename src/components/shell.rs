@@ -11,7 +11,7 @@ use super::conversation_list::ConversationList;
 use crate::badge;
 use crate::chat::delivery::use_delivery;
 use crate::chat::here::use_here;
-use crate::chat::inbox::use_inbox;
+use crate::chat::inbox::{use_inbox, InboxRows};
 use crate::chat::list::use_conversation_list;
 use crate::chat::model::ConversationSummary;
 use crate::chat::notifications::use_notifications;
@@ -31,7 +31,10 @@ pub fn Shell() -> impl IntoView {
     let selected = RwSignal::new(None::<ConversationSummary>);
     let list = use_conversation_list(app, selected);
     let notifications = use_notifications(app, list, selected);
+    let inbox_rows = InboxRows::new();
+    provide_context(inbox_rows);
     let inbox = use_inbox(app, &client, delivery, move |message| {
+        inbox_rows.hand(&message); // the open conversation shows it first
         let open = selected.with_untracked(|s| s.as_ref().map(|s| s.conversation_id.clone()));
         notifications.incoming(message, list.summaries.get_untracked(), open);
     });

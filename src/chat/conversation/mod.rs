@@ -17,6 +17,7 @@ mod reading;
 mod typing;
 
 use super::delivery::Delivery;
+use super::inbox::InboxRows;
 use super::model::{ConversationSummary, MessageRow};
 use super::store::{MessageStore, Source};
 use super::typing::TypingSender;
@@ -127,7 +128,19 @@ pub fn use_conversation(
         let handle = client.channel(&topic, config, move |event| conversation.on_event(event));
         conversation.channel.set_value(Some(handle));
     }
+    // What the inbox announces for this conversation is shown too (often first).
+    let inbox = use_context::<InboxRows>().map(|rows| {
+        let ticket = rows.listen(move |row| {
+            if conversation.id().as_ref() == Some(&row.conversation_id) {
+                conversation.on_inserted(row);
+            }
+        });
+        (rows, ticket)
+    });
     on_cleanup(move || {
+        if let Some((rows, ticket)) = inbox {
+            rows.stop(ticket);
+        }
         let _ = conversation
             .confirm_timer
             .try_update_value(|timer| timer.take());

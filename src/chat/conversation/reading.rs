@@ -9,6 +9,9 @@ use super::Conversation;
 use crate::api::rest;
 use crate::time::format_micros;
 
+/// Pause before marking again what arrived while a request was under way.
+const MARK_READ_GAP_MS: u32 = 300;
+
 impl Conversation {
     /// Marks the other person's unread messages read (in the database first), then tells
     /// them at once with a `message_read` broadcast. Only while the page is visible; one
@@ -59,11 +62,17 @@ impl Conversation {
                 Ok(_) => {}
                 Err(error) => self.report(&error),
             }
+            // More arrived meanwhile: mark them too, after a pause, so that a burst of
+            // messages costs a few requests a second, not one per message.
             let again = self
                 .marking
-                .try_update_value(|marking| marking.take())
+                .try_update_value(|marking| marking.replace(false))
                 .flatten()
                 .unwrap_or(false);
+            if again {
+                gloo_timers::future::TimeoutFuture::new(MARK_READ_GAP_MS).await;
+            }
+            self.marking.try_update_value(|marking| marking.take());
             if again {
                 self.mark_read();
             }
