@@ -12,6 +12,16 @@ const PREFIX = 'coach-chat-shell-';
 const PAGE = 'index.html';
 
 self.addEventListener('install', (event) => {
+  // Writes (sending a message, marking read) go straight to the network, without waking
+  // this worker for each (Chromium's static routing; elsewhere `fetch` below lets them pass).
+  if (event.addRoutes) {
+    event
+      .addRoutes(['POST', 'PATCH', 'DELETE'].map((method) => ({
+        condition: { requestMethod: method },
+        source: 'network',
+      })))
+      .catch(() => {});
+  }
   event.waitUntil(
     fetch('./', { cache: 'no-cache' })
       .then((response) => (response.ok ? keepShell(response) : null))
