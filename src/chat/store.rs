@@ -107,6 +107,21 @@ impl MessageStore {
         }
     }
 
+    /// Rows of a gap fill: merged like `apply_read`, except those older than the oldest
+    /// row shown. The fill's overlap reaches back into history that was not loaded (a burst
+    /// of messages within seconds), which must not appear in the middle of the page.
+    pub fn apply_gap(&mut self, rows: Vec<MessageRow>) {
+        let oldest = self.ordered.first().map(|m| m.sort_key.clone());
+        let rows = rows
+            .into_iter()
+            .filter(|row| match (&oldest, parse_micros(&row.created_at)) {
+                (Some(oldest), Some(micros)) => (micros, row.id.clone()) >= *oldest,
+                _ => true,
+            })
+            .collect();
+        self.apply_read(rows);
+    }
+
     /// Where the next gap fill starts (`None`: nothing read yet, load the history).
     pub fn gap_fill_since(&self) -> Option<String> {
         self.read_until

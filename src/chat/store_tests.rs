@@ -109,6 +109,33 @@ fn gap_fills_start_a_little_before_the_newest_row_read() {
 }
 
 #[test]
+fn a_gap_fill_never_wedges_unloaded_history_into_the_page() {
+    let mut store = MessageStore::new("c");
+    // The newest page starts at 10:00:03; older rows of the same burst were not loaded.
+    store.apply_read(vec![
+        row("p3", "2026-11-25T10:00:03Z", "3"),
+        row("p4", "2026-11-25T10:00:04Z", "4"),
+    ]);
+    // The fill reaches 5 s back: it returns the burst's older rows too, and a new one.
+    store.apply_gap(vec![
+        row("p1", "2026-11-25T10:00:01Z", "1"),
+        row("p3", "2026-11-25T10:00:03Z", "3"),
+        row("p4", "2026-11-25T10:00:04Z", "4"),
+        row("p5", "2026-11-25T10:00:05Z", "5"),
+    ]);
+    let bodies: Vec<&str> = store
+        .messages()
+        .iter()
+        .map(|m| m.row.body.as_str())
+        .collect();
+    assert_eq!(bodies, ["3", "4", "5"]);
+    assert_eq!(
+        store.gap_fill_since().as_deref(),
+        Some("2026-11-25T10:00:00.000000Z")
+    );
+}
+
+#[test]
 fn rows_of_other_conversations_or_bad_timestamps_are_rejected() {
     let mut store = MessageStore::new("c");
     let mut foreign = row("x", "2026-11-25T10:00:00Z", "other");

@@ -247,6 +247,7 @@ impl Conversation {
             .try_with_untracked(MessageStore::gap_fill_since)
             .flatten();
         self.spawn(async move {
+            let gap = since.is_some();
             let rows = match since {
                 Some(since) => rest::messages_since(&config, &token, &id, &since).await,
                 None => rest::latest_messages(&config, &token, &id).await,
@@ -254,7 +255,13 @@ impl Conversation {
             match rows {
                 Ok(rows) => {
                     self.problem.try_set(None);
-                    self.store.try_update(|store| store.apply_read(rows));
+                    self.store.try_update(|store| {
+                        if gap {
+                            store.apply_gap(rows)
+                        } else {
+                            store.apply_read(rows)
+                        }
+                    });
                     self.mark_read();
                     // Unread counts come from the database; re-read them after a gap.
                     self.app.refresh_list();
