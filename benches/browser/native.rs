@@ -4,7 +4,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
@@ -145,28 +145,7 @@ impl ReferenceSite {
         });
         let config = json!({ "supabase_url": api_url, "supabase_anon_key": anon_key });
         std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 http.server");
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "reference site did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let child = serve_folder(&dir, port);
         ReferenceSite { child, dir, port }
     }
 
@@ -366,14 +345,8 @@ async fn deliver(pairs: &[Pair], count: usize, gap: Duration, next: &mut usize) 
     results
 }
 
-/// Navigation → conversation list in the DOM (ms): cold in a fresh browser holding only
-/// the session, then warm on the next visit.
-async fn load_times(
-    driver: &Driver,
-    app: App,
-    url: &str,
-    session: &[(String, Value)],
-) -> (f64, f64) {
+/// A fresh browser (cold cache) holding only `session` in the site's storage.
+async fn signed_in_browser(driver: &Driver, url: &str, session: &[(String, Value)]) -> Client {
     let browser = driver.browser().await;
     // A page of the site that is not the app, to write the session into its storage.
     browser.goto(&format!("{url}config.json")).await.unwrap();
@@ -386,6 +359,18 @@ async fn load_times(
             .await
             .unwrap();
     }
+    browser
+}
+
+/// Navigation → conversation list in the DOM (ms): cold in a fresh browser holding only
+/// the session, then warm on the next visit.
+async fn load_times(
+    driver: &Driver,
+    app: App,
+    url: &str,
+    session: &[(String, Value)],
+) -> (f64, f64) {
+    let browser = signed_in_browser(driver, url, session).await;
     let mut times = [0.0; 2];
     for time in &mut times {
         browser.goto(url).await.unwrap();
@@ -556,17 +541,7 @@ async fn open_long_conversation(
     conversation: &str,
     key: &str,
 ) -> f64 {
-    let browser = driver.browser().await;
-    browser.goto(&format!("{url}config.json")).await.unwrap();
-    for (name, value) in session {
-        browser
-            .execute(
-                "localStorage.setItem(arguments[0], arguments[1])",
-                vec![json!(name), value.clone()],
-            )
-            .await
-            .unwrap();
-    }
+    let browser = signed_in_browser(driver, url, session).await;
     browser.goto(url).await.unwrap();
     let button = format!("button.conversation[data-conversation='{conversation}']");
     let clicked = browser

@@ -17,7 +17,7 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn wait_for_port(port: u16, within: Duration) {
+pub fn wait_for_port(port: u16, within: Duration) {
     let deadline = Instant::now() + within;
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -206,21 +206,7 @@ impl StaticApp {
             let html = html.replacen("<head>", &format!("<head><script>{script}</script>"), 1);
             std::fs::write(index, html).unwrap();
         }
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 http.server");
-        wait_for_port(port, Duration::from_secs(10));
+        let child = serve_folder(&dir, port);
         StaticApp { child, dir, port }
     }
 
@@ -240,6 +226,26 @@ impl Drop for StaticApp {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Serves the files of `dir` on `port` (python's http.server) once it listens.
+pub fn serve_folder(dir: &Path, port: u16) -> Child {
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 http.server");
+    wait_for_port(port, Duration::from_secs(10));
+    child
 }
 
 /// Copies the files and folders of `from` into `to`.
