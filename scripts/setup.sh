@@ -54,8 +54,10 @@ else
 fi
 
 # wasm-opt from npm (binaryen 132): Debian's 108 corrupts wasm-bindgen's table export.
-if [ -x node_modules/.bin/wasm-opt ] && node_modules/.bin/wasm-opt --version | grep -q "version 132"; then
-  say "wasm-opt (npm binaryen) present"
+# axe-core: the accessibility checks of the end-to-end suite.
+if [ -x node_modules/.bin/wasm-opt ] && node_modules/.bin/wasm-opt --version | grep -q "version 132" \
+  && grep -q '"version": "4.14.1"' node_modules/axe-core/package.json 2>/dev/null; then
+  say "wasm-opt (npm binaryen) and axe-core present"
 else
   say "installing npm packages (package-lock.json)"
   npm ci --no-audit --no-fund

@@ -81,3 +81,18 @@ pub fn now_millis() -> f64 {
 pub fn is_online() -> bool {
     web_sys::window().is_none_or(|window| window.navigator().on_line())
 }
+
+/// The day of `micros` (unix microseconds) in the reader's time zone, as days since
+/// 1970-01-01 there: the zone's offset on that date (summer time included).
+pub fn local_day(micros: i64) -> i64 {
+    let ms = (micros / 1000) as f64;
+    let offset_minutes = js_sys::Date::new(&ms.into()).get_timezone_offset();
+    ((ms - offset_minutes * 60_000.0) / 86_400_000.0).floor() as i64
+}
+
+/// The phone layout is on (one pane at a time; `style/main.css` uses the same width).
+pub fn narrow_screen() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(max-width: 640px)").ok().flatten())
+        .is_some_and(|query| query.matches())
+}

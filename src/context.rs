@@ -76,6 +76,13 @@ impl AppContext {
         text.get(self.lang.get())
     }
 
+    /// `text` in the current language, following it: for a view's text or an attribute.
+    /// Every sentence shares this one closure type, so each use adds no code of its own
+    /// (a `move || app.t(…)` at each place compiles Leptos' rendering once per place).
+    pub fn tr(self, text: Text) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+        move || text.get(self.lang.get())
+    }
+
     pub fn refresh_list(&self) {
         self.list_version.try_update(|v| *v = v.wrapping_add(1));
     }

@@ -83,6 +83,14 @@ pub enum Text {
     NotificationsOn,
     NotificationsOff,
     NotificationsBlocked,
+    Today,
+    Yesterday,
+    UnreadMessages,
+    OlderMessages,
+    LoadingOlder,
+    ConversationStart,
+    Messages,
+    DarkTheme,
 }
 
 impl Text {
@@ -167,6 +175,14 @@ impl Text {
                 "Известията са блокирани в браузъра",
                 "Notifications are blocked in the browser",
             ),
+            Text::Today => ("Днес", "Today"),
+            Text::Yesterday => ("Вчера", "Yesterday"),
+            Text::UnreadMessages => ("Непрочетени съобщения", "Unread messages"),
+            Text::OlderMessages => ("По-стари съобщения", "Older messages"),
+            Text::LoadingOlder => ("Зареждане на по-стари…", "Loading older…"),
+            Text::Messages => ("Съобщения", "Messages"),
+            Text::DarkTheme => ("Тъмна тема", "Dark theme"),
+            Text::ConversationStart => ("Началото на разговора", "Start of the conversation"),
         };
         match lang {
             Lang::Bg => bg,
@@ -223,6 +239,16 @@ pub fn typing(lang: Lang, name: &str) -> String {
     }
 }
 
+/// The pill over the composer when messages arrived below what is being read.
+pub fn new_below(lang: Lang, count: usize) -> String {
+    match (lang, count) {
+        (Lang::Bg, 1) => "1 ново съобщение ↓".into(),
+        (Lang::Bg, _) => format!("{count} нови съобщения ↓"),
+        (Lang::En, 1) => "1 new message ↓".into(),
+        (Lang::En, _) => format!("{count} new messages ↓"),
+    }
+}
+
 pub fn unread(lang: Lang, count: i64) -> String {
     match lang {
         Lang::Bg => format!("{count} непрочетени"),
@@ -256,5 +282,9 @@ mod tests {
         assert!(chars_left(Lang::En, 12).starts_with("12"));
         assert!(unsent_waiting(Lang::Bg, 3).starts_with("3 неизпратени"));
         assert!(unsent_lost_on_sign_out(Lang::En, 2).starts_with("2 unsent"));
+        assert_eq!(new_below(Lang::Bg, 1), "1 ново съобщение ↓");
+        assert_eq!(new_below(Lang::Bg, 3), "3 нови съобщения ↓");
+        assert_eq!(new_below(Lang::En, 1), "1 new message ↓");
+        assert_eq!(new_below(Lang::En, 2), "2 new messages ↓");
     }
 }

@@ -19,6 +19,7 @@ pub mod realtime;
 pub mod session;
 pub mod storage;
 pub mod task;
+pub mod theme;
 pub mod time;
 
 use leptos::prelude::*;

@@ -305,11 +305,7 @@ async fn a_deploy_replaces_the_cached_shell_on_the_next_start() {
     // Deploy: a new page (as a new build would bring, with its new hashed files).
     let index = site.dir().join("index.html");
     let html = std::fs::read_to_string(&index).unwrap();
-    std::fs::write(
-        &index,
-        html.replacen("<head>", "<head><!-- release 2 -->", 1),
-    )
-    .unwrap();
+    std::fs::write(&index, first_in_page(&html, "<!-- release 2 -->")).unwrap();
     browser.refresh().await.unwrap();
     let all = eventually(
         Duration::from_secs(20),

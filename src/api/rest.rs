@@ -10,7 +10,7 @@ use super::{encode_component, ApiError};
 use crate::chat::model::{ConversationSummary, MessageRow};
 use crate::config::Config;
 
-/// How many messages a conversation opens with.
+/// How many messages a page of history holds (a conversation opens with at least one).
 pub const HISTORY_PAGE: usize = 50;
 
 fn authorised(builder: RequestBuilder, config: &Config, token: &str) -> RequestBuilder {
@@ -56,35 +56,56 @@ pub async fn conversation_summaries(
     .await
 }
 
-/// The newest [`HISTORY_PAGE`] messages, oldest first.
-pub async fn latest_messages(
+/// Which of a conversation's messages to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rows {
+    /// The newest this many.
+    Newest(usize),
+    /// The [`HISTORY_PAGE`] just before `(created_at, id)`: keyset pagination in the order
+    /// of the `messages_conversation_created` index, so a page is an index scan however
+    /// deep the history goes.
+    Before(String, String),
+    /// Those created at or after this time (inclusive, so a message sharing the
+    /// watermark's timestamp is not skipped; the store drops the overlap).
+    Since(String),
+}
+
+/// Messages of a conversation, oldest first. (One request function for every kind of
+/// read: each caller awaits the same code.)
+pub async fn messages(
     config: &Config,
     token: &str,
     conversation_id: &str,
+    which: &Rows,
 ) -> Result<Vec<MessageRow>, ApiError> {
+    let (filter, newest_first, limit) = match which {
+        Rows::Newest(count) => (String::new(), true, *count),
+        Rows::Before(created_at, id) => {
+            let before = format!(
+                "(created_at.lt.\"{created_at}\",and(created_at.eq.\"{created_at}\",id.lt.{id}))"
+            );
+            (
+                format!("&or={}", encode_component(&before)),
+                true,
+                HISTORY_PAGE,
+            )
+        }
+        Rows::Since(since) => (
+            format!("&created_at=gte.{}", encode_component(since)),
+            false,
+            1000,
+        ),
+    };
+    let order = if newest_first { "desc" } else { "asc" };
     let path = format!(
-        "messages?select=*&conversation_id=eq.{}&order=created_at.desc,id.desc&limit={HISTORY_PAGE}",
+        "messages?select=*&conversation_id=eq.{}{filter}&order=created_at.{order},id.{order}&limit={limit}",
         encode_component(conversation_id)
     );
     let mut rows: Vec<MessageRow> = get(config, token, &path).await?;
-    rows.reverse();
+    if newest_first {
+        rows.reverse();
+    }
     Ok(rows)
-}
-
-/// Messages created at or after `since` (inclusive, so a message sharing the watermark's
-/// timestamp is not skipped; the store drops the overlap).
-pub async fn messages_since(
-    config: &Config,
-    token: &str,
-    conversation_id: &str,
-    since: &str,
-) -> Result<Vec<MessageRow>, ApiError> {
-    let path = format!(
-        "messages?select=*&conversation_id=eq.{}&created_at=gte.{}&order=created_at.asc,id.asc&limit=1000",
-        encode_component(conversation_id),
-        encode_component(since)
-    );
-    get(config, token, &path).await
 }
 
 /// Stores a message. Idempotent: the client-made id makes a retry a no-op, and the

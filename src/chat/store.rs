@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use super::model::MessageRow;
+use crate::api::rest::HISTORY_PAGE;
 use crate::time::{format_micros, parse_micros};
 
 /// Gap fills re-read this much before the newest row read so far: a row whose
@@ -68,7 +69,19 @@ pub struct MessageStore {
     /// Newest `created_at` among rows *read* from the database (history, gap fills).
     /// Our own confirmed inserts do not count: others' rows may commit around them.
     read_until: Option<i64>,
+    /// The database has messages older than the oldest one here.
+    more_before: bool,
 }
+
+/// How many messages to open a conversation with: one page, or enough to reach back to
+/// the first unread message (most of the time), within a bound.
+pub fn first_page_size(unread: i64) -> usize {
+    let unread = usize::try_from(unread).unwrap_or(0);
+    (unread + 10).clamp(HISTORY_PAGE, MAX_FIRST_PAGE)
+}
+
+/// The most a conversation opens with, however much is unread.
+const MAX_FIRST_PAGE: usize = 500;
 
 impl MessageStore {
     pub fn new(conversation_id: &str) -> Self {
@@ -105,6 +118,41 @@ impl MessageStore {
                 }
             }
         }
+    }
+
+    /// The conversation's newest rows (asked for `asked` of them): shown, and whether older
+    /// ones exist is known from how many came.
+    pub fn apply_history(&mut self, rows: Vec<MessageRow>, asked: usize) {
+        self.more_before = rows.len() >= asked;
+        self.apply_read(rows);
+    }
+
+    /// A page of rows before the oldest shown ([`HISTORY_PAGE`] asked for).
+    pub fn apply_older(&mut self, rows: Vec<MessageRow>) {
+        self.more_before = rows.len() >= HISTORY_PAGE;
+        self.apply_read(rows);
+    }
+
+    /// The database has older messages than those shown.
+    pub fn has_older(&self) -> bool {
+        self.more_before
+    }
+
+    /// Where the page before the shown ones ends: `(created_at, id)` of the oldest row
+    /// that came from the database (one's own unsent messages are always the newest).
+    pub fn oldest_cursor(&self) -> Option<(String, String)> {
+        self.ordered
+            .iter()
+            .find(|m| m.source == Source::Database)
+            .map(|m| (m.row.created_at.clone(), m.row.id.clone()))
+    }
+
+    /// The first stored message of someone other than `me` that nobody has read.
+    pub fn first_unread(&self, me: &str) -> Option<String> {
+        self.ordered
+            .iter()
+            .find(|m| m.source == Source::Database && m.row.sender_id != me && !m.is_read())
+            .map(|m| m.row.id.clone())
     }
 
     /// Rows of a gap fill: merged like `apply_read`, except those older than the oldest

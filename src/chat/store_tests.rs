@@ -237,3 +237,72 @@ fn a_broadcast_cannot_mark_anything_read_only_claim_it() {
     store.apply(row("pending", "2026-11-25T10:00:03Z", "p"), Source::Local);
     assert!(!store.claim_read(&["pending".into()]));
 }
+
+#[test]
+fn older_pages_go_before_the_shown_ones_until_the_first_message() {
+    let mut store = MessageStore::new("c");
+    let page = |from: usize, count: usize| -> Vec<MessageRow> {
+        (from..from + count)
+            .map(|i| {
+                row(
+                    &format!("m{i:03}"),
+                    &format!("2026-11-25T10:{:02}:{:02}Z", i / 60, i % 60),
+                    &i.to_string(),
+                )
+            })
+            .collect()
+    };
+    // 120 messages in all; the conversation opens with the newest 50 of them.
+    store.apply_history(page(70, 50), HISTORY_PAGE);
+    assert!(store.has_older());
+    assert_eq!(
+        store.oldest_cursor(),
+        Some(("2026-11-25T10:01:10Z".into(), "m070".into()))
+    );
+    store.apply_older(page(20, 50));
+    assert!(store.has_older(), "a full page: there may be more");
+    store.apply_older(page(0, 20));
+    assert!(!store.has_older(), "a short page is the beginning");
+    let bodies: Vec<String> = store
+        .messages()
+        .iter()
+        .map(|m| m.row.body.clone())
+        .collect();
+    let expected: Vec<String> = (0..120).map(|i| i.to_string()).collect();
+    assert_eq!(bodies, expected, "whole, in order, nothing twice");
+    // A short first answer means there was nothing older at all.
+    let mut small = MessageStore::new("c");
+    small.apply_history(page(0, 3), HISTORY_PAGE);
+    assert!(!small.has_older());
+}
+
+#[test]
+fn the_first_unread_message_is_the_oldest_unread_one_of_the_other_person() {
+    let mut store = MessageStore::new("c");
+    let theirs = |id: &str, at: &str, read: bool| {
+        let mut row = row(id, at, id);
+        row.sender_id = "other".into();
+        row.read_at = read.then(|| at.to_string());
+        row
+    };
+    store.apply_history(
+        vec![
+            theirs("a", "2026-11-25T10:00:01Z", true),
+            row("mine", "2026-11-25T10:00:02Z", "unread but mine"),
+            theirs("b", "2026-11-25T10:00:03Z", false),
+            theirs("c", "2026-11-25T10:00:04Z", false),
+        ],
+        HISTORY_PAGE,
+    );
+    assert_eq!(store.first_unread("u").as_deref(), Some("b"));
+    store.mark_read(&["b".into(), "c".into()], "2026-11-25T10:01:00Z");
+    assert_eq!(store.first_unread("u"), None);
+}
+
+#[test]
+fn a_conversation_opens_with_enough_to_reach_its_first_unread_message() {
+    assert_eq!(first_page_size(0), HISTORY_PAGE);
+    assert_eq!(first_page_size(135), 145);
+    assert_eq!(first_page_size(100_000), 500);
+    assert_eq!(first_page_size(-1), HISTORY_PAGE);
+}

@@ -37,10 +37,10 @@ pub fn ChannelStatus(
             {text}
         </span>
         <Show when=move || backup_off.get()>
-            <span class="backup-off" role="status">{move || app.t(Text::BackupOff)}</span>
+            <span class="backup-off" role="status">{app.tr(Text::BackupOff)}</span>
         </Show>
         <Show when=stuck>
-            <button class="reconnect" on:click=move |_| on_retry.run(())>{move || app.t(Text::RetryConnection)}</button>
+            <button class="reconnect" on:click=move |_| on_retry.run(())>{app.tr(Text::RetryConnection)}</button>
         </Show>
     }
 }

@@ -1,12 +1,11 @@
 //! The open conversation: header with the live status, messages, composer. Mounted per
 //! conversation (keyed by id), so switching conversations leaves the old channel.
 
-use leptos::html::Ol;
 use leptos::prelude::*;
 
 use super::channel_status::ChannelStatus;
 use super::composer::Composer;
-use super::message_bubble::MessageBubble;
+use super::message_list::MessageList;
 use super::seen::seen_text;
 use crate::chat::conversation::use_conversation;
 use crate::chat::delivery::Delivery;
@@ -26,29 +25,6 @@ pub fn ChatView(
     let app = use_app();
     let conversation = use_conversation(app, expect_context::<Delivery>(), &summary);
     let me = app.user_id().unwrap_or_default();
-    let list = NodeRef::<Ol>::new();
-
-    // Follow new messages unless the person scrolled up to read older ones. Measured once
-    // per frame, when the browser lays the page out anyway: reading the list's height right
-    // after each message would lay it out again per message (100 a second in a burst).
-    let follow_pending = StoredValue::new(false);
-    Effect::new(move |_| {
-        conversation.store.track();
-        if follow_pending.get_value() {
-            return;
-        }
-        follow_pending.set_value(true);
-        request_animation_frame(move || {
-            follow_pending.try_set_value(false);
-            if let Some(list) = list.try_get_untracked().flatten() {
-                let distance = list.scroll_height() - list.scroll_top() - list.client_height();
-                if distance < 200 {
-                    list.set_scroll_top(list.scroll_height());
-                }
-            }
-        });
-    });
-
     let role = if summary.other_role == "trainer" {
         Text::Trainer
     } else {
@@ -70,12 +46,18 @@ pub fn ChatView(
         last_seen_at.with(|seen| seen_text(app, presence, seen.as_deref()))
     };
     view! {
-        <section class="chat" data-conversation=summary.conversation_id.clone()>
+        <section class="chat" data-conversation=summary.conversation_id.clone()
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                // Esc goes back to the list where the chat fills the screen.
+                if ev.key() == "Escape" && crate::browser::narrow_screen() {
+                    on_back.run(());
+                }
+            }>
             <header>
-                <button class="back" on:click=move |_| on_back.run(())>{move || app.t(Text::Back)}</button>
+                <button class="back" on:click=move |_| on_back.run(())>{app.tr(Text::Back)}</button>
                 <div class="who">
                     <h2>{summary.other_name.clone()}</h2>
-                    <span class="role">{move || app.t(role)}</span>
+                    <span class="role">{app.tr(role)}</span>
                     <span class="presence" class:online=move || conversation.other_online.get()
                         class:typing=move || conversation.other_typing.get() role="status">{presence_line}</span>
                 </div>
@@ -84,26 +66,7 @@ pub fn ChatView(
             <Show when=move || conversation.problem.get().is_some()>
                 <p class="error" role="alert">{move || conversation.problem.get().map(|text| app.t(text))}</p>
             </Show>
-            <ol class="messages" node_ref=list aria-live="polite">
-                <Show when=move || conversation.store.with(|s| s.is_empty())>
-                    <li class="empty muted">{move || app.t(Text::NoMessagesYet)}</li>
-                </Show>
-                // Only one's own bubbles show a delivery state: theirs keep their element
-                // when read receipts arrive (a burst marks dozens read at once).
-                <For
-                    each=move || conversation.store.with(|s| s.messages().to_vec())
-                    key={
-                        let me = me.clone();
-                        move |m| {
-                            let state = (m.row.sender_id == me).then(|| (m.send_state, m.is_read()));
-                            (m.row.id.clone(), state, m.sort_key.0)
-                        }
-                    }
-                    let:message
-                >
-                    <MessageBubble mine={message.row.sender_id == me} message=message on_retry=on_retry on_delete=on_delete />
-                </For>
-            </ol>
+            <MessageList conversation=conversation me=me on_retry=on_retry on_delete=on_delete />
             <Composer on_send=on_send on_draft=on_draft on_blur=on_blur />
         </section>
     }

@@ -52,14 +52,26 @@ pub fn Composer(
         }
     };
 
+    // Ready to type when a chat opens — except on a phone, where focusing would raise the
+    // on-screen keyboard over the conversation the person came to read.
+    let textarea = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if let Some(textarea) = textarea.get() {
+            if !crate::browser::narrow_screen() {
+                let _ = textarea.focus();
+            }
+        }
+    });
+
     view! {
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <textarea
+                node_ref=textarea
                 name="message"
                 rows="2"
                 maxlength=MAX_BODY_CHARS.to_string()
-                placeholder=move || app.t(Text::ComposerPlaceholder)
-                aria-label=move || app.t(Text::ComposerPlaceholder)
+                placeholder=app.tr(Text::ComposerPlaceholder)
+                aria-label=app.tr(Text::ComposerPlaceholder)
                 prop:value=move || draft.get()
                 on:blur=move |_| {
                     if let Some(on_blur) = on_blur {
@@ -83,7 +95,7 @@ pub fn Composer(
                     }
                 }
             ></textarea>
-            <button type="submit">{move || app.t(Text::Send)}</button>
+            <button type="submit">{app.tr(Text::Send)}</button>
             <Show when=move || message().is_some()>
                 <p class="composer-note" class:error=move || error.get().is_some() role="status">{message}</p>
             </Show>

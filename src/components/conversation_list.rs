@@ -20,8 +20,8 @@ pub fn ConversationList(
     let me = app.user_id().unwrap_or_default();
 
     view! {
-        <nav class="conversations" aria-label=move || app.t(Text::Conversations)>
-            <h2>{move || app.t(Text::Conversations)}</h2>
+        <nav class="conversations" aria-label=app.tr(Text::Conversations)>
+            <h2>{app.tr(Text::Conversations)}</h2>
             <Show when=move || failure.get().is_some()>
                 <p class="error">{move || failure.get().map(|text| app.t(text))}</p>
             </Show>
@@ -34,7 +34,7 @@ pub fn ConversationList(
                 Some(list) => {
                     let me = me.clone();
                     view! {
-                        <ul>
+                        <ul on:keydown=move_focus>
                             {list.into_iter().map(|summary| {
                                 let id = summary.conversation_id.clone();
                                 let is_selected = move || selected.with(|s| s.as_ref().is_some_and(|s| s.conversation_id == id));
@@ -71,5 +71,46 @@ pub fn ConversationList(
                 }
             }}
         </nav>
+    }
+}
+
+/// Up and Down (Home, End) move between the conversations; Enter opens one (a button).
+fn move_focus(ev: leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let step: isize = match ev.key().as_str() {
+        "ArrowDown" => 1,
+        "ArrowUp" => -1,
+        "Home" => isize::MIN,
+        "End" => isize::MAX,
+        _ => return,
+    };
+    let Some(list) = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let Ok(buttons) = list.query_selector_all("button.conversation") else {
+        return;
+    };
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let count = buttons.length() as isize;
+    let current = (0..count).find(|&i| {
+        buttons
+            .item(i as u32)
+            .map(|n| n.unchecked_into::<web_sys::Element>())
+            == active
+    });
+    let next = match (current, step) {
+        (_, isize::MIN) => 0,
+        (_, isize::MAX) => count - 1,
+        (Some(i), step) => (i + step).clamp(0, count - 1),
+        (None, _) => 0,
+    };
+    if let Some(button) = buttons.item(next as u32) {
+        ev.prevent_default(); // the list does not scroll by itself as well
+        let _ = button.unchecked_into::<web_sys::HtmlElement>().focus();
     }
 }

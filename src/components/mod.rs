@@ -5,6 +5,8 @@ pub mod chat_view;
 pub mod composer;
 pub mod conversation_list;
 pub mod message_bubble;
+pub mod message_list;
 pub mod seen;
 pub mod shell;
 pub mod sign_in;
+pub mod theme_toggle;

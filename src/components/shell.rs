@@ -4,6 +4,8 @@
 //! component only lays them out.
 
 use leptos::prelude::*;
+
+use super::theme_toggle::ThemeToggle;
 use leptos::task::spawn_local;
 
 use super::chat_view::ChatView;
@@ -91,20 +93,21 @@ pub fn Shell() -> impl IntoView {
                         })}
                     </button>
                 </Show>
+                <ThemeToggle />
                 <button class="lang" on:click=move |_| app.lang.update(|l| *l = l.other())>
-                    {move || app.t(Text::SwitchLanguage)}
+                    {app.tr(Text::SwitchLanguage)}
                 </button>
                 <button class="sign-out" on:click=move |_| {
                     if unsent.get_untracked() == 0 { sign_out() } else { confirming.set(true) }
                 }>
-                    {move || app.t(Text::SignOut)}
+                    {app.tr(Text::SignOut)}
                 </button>
             </header>
             <Show when=move || confirming.get()>
                 <div class="confirm" role="alertdialog">
                     <p>{move || unsent_lost_on_sign_out(app.lang.get(), unsent.get())}</p>
-                    <button class="sign-out-anyway" on:click=move |_| sign_out()>{move || app.t(Text::SignOutAnyway)}</button>
-                    <button class="cancel" on:click=move |_| confirming.set(false)>{move || app.t(Text::Cancel)}</button>
+                    <button class="sign-out-anyway" on:click=move |_| sign_out()>{app.tr(Text::SignOutAnyway)}</button>
+                    <button class="cancel" on:click=move |_| confirming.set(false)>{app.tr(Text::Cancel)}</button>
                 </div>
             </Show>
             <ConversationList list=list selected=selected />

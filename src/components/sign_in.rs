@@ -1,6 +1,8 @@
 //! The sign-in form.
 
 use leptos::prelude::*;
+
+use super::theme_toggle::ThemeToggle;
 use leptos::task::spawn_local;
 
 use crate::chat::delivery;
@@ -43,25 +45,28 @@ pub fn SignIn() -> impl IntoView {
 
     view! {
         <main class="sign-in">
-            <button class="lang" on:click=move |_| app.lang.update(|lang| *lang = lang.other())>
-                {move || app.t(Text::SwitchLanguage)}
-            </button>
+            <div class="settings">
+                <ThemeToggle />
+                <button class="lang" on:click=move |_| app.lang.update(|lang| *lang = lang.other())>
+                    {app.tr(Text::SwitchLanguage)}
+                </button>
+            </div>
             <form class="card" on:submit=submit>
-                <h1>{move || app.t(Text::SignInTitle)}</h1>
+                <h1>{app.tr(Text::SignInTitle)}</h1>
                 <Show when=move || ended.is_some()>
                     <p class="notice" role="status">
-                        {move || app.t(Text::SessionExpired)}
+                        {app.tr(Text::SessionExpired)}
                         {move || (waiting > 0).then(|| format!(" {}", unsent_waiting(app.lang.get(), waiting)))}
                     </p>
                 </Show>
                 <label>
-                    <span>{move || app.t(Text::Email)}</span>
+                    <span>{app.tr(Text::Email)}</span>
                     <input type="email" name="email" autocomplete="username" required
                         prop:value=move || email.get()
                         on:input=move |ev| email.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || app.t(Text::Password)}</span>
+                    <span>{app.tr(Text::Password)}</span>
                     <input type="password" name="password" autocomplete="current-password" required
                         prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev)) />

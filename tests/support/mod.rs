@@ -13,7 +13,7 @@ use serde_json::json;
 
 static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
 
-fn workspace() -> PathBuf {
+pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -203,7 +203,7 @@ impl StaticApp {
         if let Some(script) = script {
             let index = dir.join("index.html");
             let html = std::fs::read_to_string(&index).unwrap();
-            let html = html.replacen("<head>", &format!("<head><script>{script}</script>"), 1);
+            let html = first_in_page(&html, &format!("<script>{script}</script>"));
             std::fs::write(index, html).unwrap();
         }
         let child = serve_folder(&dir, port);
@@ -229,6 +229,16 @@ impl Drop for StaticApp {
 }
 
 /// Serves the files of `dir` on `port` (python's http.server) once it listens.
+/// `html` with `insert` as the first thing of the page's head, whether the (minified)
+/// page spells out its `<head>` tag or not.
+pub fn first_in_page(html: &str, insert: &str) -> String {
+    let at = match html.find("<head>") {
+        Some(head) => head + "<head>".len(),
+        None => html.find("<meta").expect("a page with a <meta> tag"),
+    };
+    format!("{}{insert}{}", &html[..at], &html[at..])
+}
+
 pub fn serve_folder(dir: &Path, port: u16) -> Child {
     let child = Command::new("python3")
         .args([

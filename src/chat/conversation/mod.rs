@@ -19,9 +19,10 @@ mod typing;
 use super::delivery::Delivery;
 use super::inbox::InboxRows;
 use super::model::{ConversationSummary, MessageRow};
-use super::store::{MessageStore, Source};
+use super::store::{first_page_size, MessageStore, Source};
 use super::typing::TypingSender;
-use crate::api::{rest, ApiError};
+use crate::api::rest::{self, Rows};
+use crate::api::ApiError;
 use crate::browser::new_uuid;
 use crate::context::AppContext;
 use crate::i18n::Text;
@@ -44,6 +45,14 @@ pub struct Conversation {
     pub other_online: RwSignal<bool>,
     /// The other person is writing.
     pub other_typing: RwSignal<bool>,
+    /// The first history page is shown.
+    pub loaded: RwSignal<bool>,
+    /// The message the "unread messages" divider stands before: the first one that was
+    /// unread when the conversation opened (it stays while the conversation is open).
+    pub first_unread: RwSignal<Option<String>>,
+    /// A page of older messages is on its way.
+    pub loading_older: RwSignal<bool>,
+    unread_at_open: i64,
     typing: StoredValue<TypingSender>,
     typing_idle: StoredValue<Option<Timeout>, LocalStorage>,
     typing_clear: StoredValue<Option<Timeout>, LocalStorage>,
@@ -87,6 +96,10 @@ pub fn use_conversation(
         problem: RwSignal::new(None),
         other_online: RwSignal::new(false),
         other_typing: RwSignal::new(false),
+        loaded: RwSignal::new(false),
+        first_unread: RwSignal::new(None),
+        loading_older: RwSignal::new(false),
+        unread_at_open: summary.unread_count,
         typing: StoredValue::new(TypingSender::default()),
         typing_idle: StoredValue::new_local(None),
         typing_clear: StoredValue::new_local(None),
@@ -246,12 +259,14 @@ impl Conversation {
             .store
             .try_with_untracked(MessageStore::gap_fill_since)
             .flatten();
+        let first_page = first_page_size(self.unread_at_open);
         self.spawn(async move {
             let gap = since.is_some();
-            let rows = match since {
-                Some(since) => rest::messages_since(&config, &token, &id, &since).await,
-                None => rest::latest_messages(&config, &token, &id).await,
+            let which = match since {
+                Some(since) => Rows::Since(since),
+                None => Rows::Newest(first_page),
             };
+            let rows = rest::messages(&config, &token, &id, &which).await;
             match rows {
                 Ok(rows) => {
                     self.problem.try_set(None);
@@ -259,12 +274,50 @@ impl Conversation {
                         if gap {
                             store.apply_gap(rows)
                         } else {
-                            store.apply_read(rows)
+                            store.apply_history(rows, first_page)
                         }
                     });
+                    if !gap && self.unread_at_open > 0 {
+                        // Before marking them read: where the divider goes.
+                        let me = self.app.user_id().unwrap_or_default();
+                        let first = self.store.try_with_untracked(|s| s.first_unread(&me));
+                        self.first_unread.try_set(first.flatten());
+                    }
+                    self.loaded.try_set(true);
                     self.mark_read();
                     // Unread counts come from the database; re-read them after a gap.
                     self.app.refresh_list();
+                }
+                Err(error) => self.report(&error),
+            }
+        });
+    }
+
+    /// Loads the page before the oldest message shown, if there is one and none is on
+    /// its way. `before_showing` runs just before the page goes in (the view notes where
+    /// the reader is, to keep them there).
+    pub fn load_older(self, before_showing: impl FnOnce() + 'static) {
+        let older = self
+            .store
+            .try_with_untracked(|s| s.has_older().then(|| s.oldest_cursor()).flatten())
+            .flatten();
+        let (Some((created_at, before_id)), Some(id), Some(token), config) =
+            (older, self.id(), self.app.token(), self.app.config())
+        else {
+            return;
+        };
+        if self.loading_older.get_untracked() {
+            return;
+        }
+        self.loading_older.set(true);
+        self.spawn(async move {
+            let which = Rows::Before(created_at, before_id);
+            let rows = rest::messages(&config, &token, &id, &which).await;
+            self.loading_older.try_set(false);
+            match rows {
+                Ok(rows) => {
+                    before_showing();
+                    self.store.try_update(|store| store.apply_older(rows));
                 }
                 Err(error) => self.report(&error),
             }

@@ -1,0 +1,231 @@
+//! End-to-end: a conversation's whole history, read as people read it — older pages
+//! loaded by scrolling up without the message being read moving, the "new messages ↓"
+//! pill instead of a jump while reading old ones, the unread divider on opening, day
+//! separators, links, and a hostile message shown as text.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::time::Duration;
+
+use fantoccini::Client;
+use serde_json::json;
+use support::*;
+
+const ELENA_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
+
+/// The `.messages` list's scroll state and where the bubble `id_text` sits in it.
+const MEASURE: &str = "const list = document.querySelector('.messages');
+    const bubble = Array.from(list.querySelectorAll('.bubble'))
+        .find(b => b.querySelector('.body').textContent === arguments[0]);
+    return { top: list.scrollTop, height: list.scrollHeight, client: list.clientHeight,
+             offset: bubble ? bubble.getBoundingClientRect().top - list.getBoundingClientRect().top : null };";
+
+async fn measure(browser: &Client, text: &str) -> serde_json::Value {
+    browser
+        .execute(MEASURE, vec![json!(text)])
+        .await
+        .expect("measured")
+}
+
+async fn scroll_to_top(browser: &Client) {
+    browser
+        .execute("document.querySelector('.messages').scrollTop = 0", vec![])
+        .await
+        .expect("scrolled");
+}
+
+async fn count_shown(browser: &Client, prefix: &str, count: usize) -> Vec<String> {
+    eventually(
+        Duration::from_secs(15),
+        &format!("{count} messages shown"),
+        || async {
+            let texts = texts_with(browser, prefix).await;
+            (texts.len() == count).then_some(texts)
+        },
+    )
+    .await
+}
+
+async fn text_of(browser: &Client, selector: &str) -> Option<String> {
+    browser
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
+            vec![json!(selector)],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_whole_history_reads_like_a_messenger() {
+    let localbase = Localbase::start();
+    let (trainer_token, _) = api_sign_in(&localbase, TRAINER);
+    let (elena_token, _) = api_sign_in(&localbase, CLIENT2);
+    let run = unique("Page").replace(' ', "");
+    // 130 of the trainer's own messages (nothing unread), a link and a hostile one among them.
+    let written: Vec<String> = (0..130).map(|i| format!("{run} {i:03}")).collect();
+    for text in &written {
+        api_send(&localbase, &trainer_token, ELENA_CONVERSATION, text);
+    }
+    let link = format!("{run} plan: https://coach.example/plan?week=2. javascript:alert(1)");
+    let hostile = format!("{run} <img src=x onerror=\"window.__pwned=1\">");
+    api_send(&localbase, &trainer_token, ELENA_CONVERSATION, &link);
+    api_send(&localbase, &trainer_token, ELENA_CONVERSATION, &hostile);
+
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;
+    record_errors(&trainer).await;
+    open_conversation(&trainer, ELENA_CONVERSATION).await;
+
+    // It opens on the newest page, at the bottom.
+    let shown = count_shown(&trainer, &run, 50).await;
+    let mut newest: Vec<String> = written[82..].to_vec();
+    newest.extend([link.clone(), hostile.clone()]);
+    assert_eq!(shown, newest, "the newest 50, oldest first");
+    let at_open = eventually(Duration::from_secs(5), "scrolled to the bottom", || async {
+        let m = measure(&trainer, &hostile).await;
+        let gap = m["height"].as_f64()? - m["top"].as_f64()? - m["client"].as_f64()?;
+        (gap < 2.0).then_some(m)
+    })
+    .await;
+    assert!(at_open["height"].as_f64() > at_open["client"].as_f64());
+    assert_eq!(
+        text_of(&trainer, ".messages .day").await.as_deref(),
+        Some("Днес"),
+        "a day separator heads today's messages"
+    );
+
+    // The message and its link are text and a safe link; the hostile one is only text.
+    let anchors = trainer
+        .execute(
+            "return Array.from(document.querySelectorAll('.messages a')).map(a => [a.getAttribute('href'), a.rel, a.target])",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        anchors,
+        json!([[
+            "https://coach.example/plan?week=2",
+            "noopener noreferrer",
+            "_blank"
+        ]])
+    );
+    let pwned = trainer
+        .execute(
+            "return [window.__pwned === undefined, document.querySelectorAll('.messages img').length]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(pwned, json!([true, 0]), "message text is never HTML");
+
+    // Scrolling up loads the page before; the message that was at the top stays put.
+    let first = written[82].clone();
+    scroll_to_top(&trainer).await;
+    let before = measure(&trainer, &first).await;
+    let shown = count_shown(&trainer, &run, 100).await;
+    assert_eq!(shown[..50], written[32..82], "the page before, in order");
+    let after = eventually(
+        Duration::from_secs(5),
+        "the reader's place kept",
+        || async {
+            let m = measure(&trainer, &first).await;
+            let moved = (m["offset"].as_f64()? - before["offset"].as_f64()?).abs();
+            (m["height"].as_f64()? > before["height"].as_f64()? && moved < 2.0).then_some(m)
+        },
+    )
+    .await;
+    assert!(
+        after["top"].as_f64() > Some(1000.0),
+        "the list scrolled down by the new page's height, so nothing jumped: {after}"
+    );
+
+    // Up to the very first message; then the conversation's start is marked.
+    scroll_to_top(&trainer).await;
+    count_shown(&trainer, &run, 132).await;
+    eventually(Duration::from_secs(5), "the start marked", || async {
+        shows(&trainer, ".messages .start").await.then_some(())
+    })
+    .await;
+    assert!(!shows(&trainer, ".messages .older").await);
+    assert_eq!(texts_with(&trainer, &run).await[..130], written[..]);
+
+    // Reading old messages, two new ones arrive: no jump, a pill counts them.
+    scroll_to_top(&trainer).await;
+    let reading = measure(&trainer, &written[0]).await;
+    for i in 0..2 {
+        api_send(
+            &localbase,
+            &elena_token,
+            ELENA_CONVERSATION,
+            &format!("{run} new {i}"),
+        );
+    }
+    let pill = eventually(Duration::from_secs(10), "the pill", || async {
+        text_of(&trainer, ".new-below")
+            .await
+            .filter(|t| t.starts_with('2'))
+    })
+    .await;
+    assert_eq!(pill, "2 нови съобщения ↓");
+    let still = measure(&trainer, &written[0]).await;
+    assert_eq!(still["top"], reading["top"], "the reader was not moved");
+    click(&trainer, ".new-below").await;
+    eventually(
+        Duration::from_secs(5),
+        "at the newest, pill gone",
+        || async {
+            let m = measure(&trainer, &format!("{run} new 1")).await;
+            let gap = m["height"].as_f64()? - m["top"].as_f64()? - m["client"].as_f64()?;
+            (gap < 2.0 && !shows(&trainer, ".new-below").await).then_some(())
+        },
+    )
+    .await;
+
+    // Away in another conversation, 60 arrive from Elena; reopening starts at the first.
+    open_conversation(&trainer, TRAINER_CLIENT_CONVERSATION).await;
+    let unread: Vec<String> = (0..60).map(|i| format!("{run} unread {i:02}")).collect();
+    for text in &unread {
+        api_send(&localbase, &elena_token, ELENA_CONVERSATION, text);
+    }
+    let badge = format!("button.conversation[data-conversation='{ELENA_CONVERSATION}'] .unread");
+    eventually(Duration::from_secs(15), "60 unread in the list", || async {
+        text_of(&trainer, &badge)
+            .await
+            .filter(|t| t.starts_with("60"))
+    })
+    .await;
+    open_conversation(&trainer, ELENA_CONVERSATION).await;
+    let placed = eventually(
+        Duration::from_secs(10),
+        "the divider before the first unread, at the top",
+        || async {
+            let found = trainer
+                .execute(
+                    "const d = document.querySelector('.messages .unread-divider');
+                     if (!d) return null;
+                     const list = document.querySelector('.messages');
+                     const next = d.nextElementSibling;
+                     return { next: next && next.querySelector('.body').textContent,
+                              offset: d.getBoundingClientRect().top - list.getBoundingClientRect().top };",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (found["offset"].as_f64()?.abs() < 40.0).then_some(found)
+        },
+    )
+    .await;
+    assert_eq!(placed["next"], json!(unread[0]), "{placed}");
+    assert!(
+        texts_with(&trainer, &run).await.len() >= 70,
+        "the first page reaches back to the first unread message"
+    );
+    assert_eq!(recorded_errors(&trainer).await, Vec::<String>::new());
+    trainer.close().await.unwrap();
+}
