@@ -1,5 +1,9 @@
 //! Bulgarian (the brief's language, and the default) and English. Every sentence the UI
 //! shows lives here, both languages side by side. Pure code.
+//!
+//! Counts: both languages have two plural forms (CLDR "one" for exactly 1, "other" for
+//! every other number, 0 included), so each counted sentence says which it is without
+//! `Intl.PluralRules` and its cost in the download.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -71,7 +75,6 @@ pub enum Text {
     Client,
     SwitchLanguage,
     Loading,
-    LoadFailed,
     BackupOff,
     InboxLive,
     InboxConnecting,
@@ -91,6 +94,8 @@ pub enum Text {
     ConversationStart,
     Messages,
     DarkTheme,
+    SearchByName,
+    NobodyFound,
 }
 
 impl Text {
@@ -154,7 +159,6 @@ impl Text {
             Text::Client => ("Клиент", "Client"),
             Text::SwitchLanguage => ("English", "Български"),
             Text::Loading => ("Зареждане…", "Loading…"),
-            Text::LoadFailed => ("Не успяхме да заредим данните.", "Could not load the data."),
             Text::BackupOff => (
                 "Резервната доставка не работи; съобщенията идват само на живо.",
                 "Backup delivery is off; messages arrive only live.",
@@ -182,6 +186,11 @@ impl Text {
             Text::LoadingOlder => ("Зареждане на по-стари…", "Loading older…"),
             Text::Messages => ("Съобщения", "Messages"),
             Text::DarkTheme => ("Тъмна тема", "Dark theme"),
+            Text::SearchByName => ("Търсене по име", "Search by name"),
+            Text::NobodyFound => (
+                "Никой не отговаря на търсенето.",
+                "Nobody matches the search.",
+            ),
             Text::ConversationStart => ("Началото на разговора", "Start of the conversation"),
         };
         match lang {
@@ -201,25 +210,45 @@ pub fn draft_too_long(lang: Lang, chars: usize, limit: usize) -> String {
 
 /// Shown as the limit approaches.
 pub fn chars_left(lang: Lang, left: usize) -> String {
-    match lang {
-        Lang::Bg => format!("Остават {left} знака"),
-        Lang::En => format!("{left} characters left"),
+    match (lang, left == 1) {
+        (Lang::Bg, true) => "Остава 1 знак".into(),
+        (Lang::Bg, false) => format!("Остават {left} знака"),
+        (Lang::En, true) => "1 character left".into(),
+        (Lang::En, false) => format!("{left} characters left"),
     }
 }
 
 /// Signing out deletes what has not been sent yet: the person is asked first.
 pub fn unsent_lost_on_sign_out(lang: Lang, count: usize) -> String {
-    match lang {
-        Lang::Bg => format!("{count} неизпратени съобщения ще бъдат изтрити от това устройство."),
-        Lang::En => format!("{count} unsent messages will be deleted from this device."),
+    match (lang, count == 1) {
+        (Lang::Bg, true) => "1 неизпратено съобщение ще бъде изтрито от това устройство.".into(),
+        (Lang::Bg, false) => {
+            format!("{count} неизпратени съобщения ще бъдат изтрити от това устройство.")
+        }
+        (Lang::En, true) => "1 unsent message will be deleted from this device.".into(),
+        (Lang::En, false) => format!("{count} unsent messages will be deleted from this device."),
+    }
+}
+
+/// Next to a connection that is not live: "(3 messages waiting to be sent)".
+pub fn messages_waiting(lang: Lang, count: usize) -> String {
+    match (lang, count == 1) {
+        (Lang::Bg, true) => "(1 съобщение чака изпращане)".into(),
+        (Lang::Bg, false) => format!("({count} съобщения чакат изпращане)"),
+        (Lang::En, true) => "(1 message waiting to be sent)".into(),
+        (Lang::En, false) => format!("({count} messages waiting to be sent)"),
     }
 }
 
 /// On the sign-in form after the server ended a session.
 pub fn unsent_waiting(lang: Lang, count: usize) -> String {
-    match lang {
-        Lang::Bg => format!("{count} неизпратени съобщения ще бъдат изпратени, щом влезете."),
-        Lang::En => format!("{count} unsent messages will be sent once you sign in."),
+    match (lang, count == 1) {
+        (Lang::Bg, true) => "1 неизпратено съобщение ще бъде изпратено, щом влезете.".into(),
+        (Lang::Bg, false) => {
+            format!("{count} неизпратени съобщения ще бъдат изпратени, щом влезете.")
+        }
+        (Lang::En, true) => "1 unsent message will be sent once you sign in.".into(),
+        (Lang::En, false) => format!("{count} unsent messages will be sent once you sign in."),
     }
 }
 
@@ -250,9 +279,10 @@ pub fn new_below(lang: Lang, count: usize) -> String {
 }
 
 pub fn unread(lang: Lang, count: i64) -> String {
-    match lang {
-        Lang::Bg => format!("{count} непрочетени"),
-        Lang::En => format!("{count} unread"),
+    match (lang, count == 1) {
+        (Lang::Bg, true) => "1 непрочетено".into(),
+        (Lang::Bg, false) => format!("{count} непрочетени"),
+        (Lang::En, _) => format!("{count} unread"),
     }
 }
 
@@ -286,5 +316,136 @@ mod tests {
         assert_eq!(new_below(Lang::Bg, 3), "3 нови съобщения ↓");
         assert_eq!(new_below(Lang::En, 1), "1 new message ↓");
         assert_eq!(new_below(Lang::En, 2), "2 new messages ↓");
+    }
+
+    #[test]
+    fn counted_sentences_agree_with_their_number() {
+        assert_eq!(chars_left(Lang::Bg, 1), "Остава 1 знак");
+        assert_eq!(chars_left(Lang::Bg, 0), "Остават 0 знака");
+        assert_eq!(chars_left(Lang::En, 1), "1 character left");
+        assert!(unsent_waiting(Lang::Bg, 1).starts_with("1 неизпратено съобщение ще бъде"));
+        assert!(unsent_waiting(Lang::En, 1).starts_with("1 unsent message will"));
+        assert!(unsent_lost_on_sign_out(Lang::Bg, 1).starts_with("1 неизпратено"));
+        assert!(unsent_lost_on_sign_out(Lang::En, 21).starts_with("21 unsent messages"));
+        assert_eq!(unread(Lang::Bg, 1), "1 непрочетено");
+        assert_eq!(
+            messages_waiting(Lang::Bg, 3),
+            "(3 съобщения чакат изпращане)"
+        );
+        assert_eq!(
+            messages_waiting(Lang::En, 1),
+            "(1 message waiting to be sent)"
+        );
+        assert_eq!(unread(Lang::Bg, 11), "11 непрочетени");
+    }
+
+    /// Every `Text` variant, for the test below (which checks this list is whole).
+    const ALL: &[Text] = &[
+        Text::SignInTitle,
+        Text::Email,
+        Text::Password,
+        Text::SignIn,
+        Text::SigningIn,
+        Text::InvalidCredentials,
+        Text::NetworkError,
+        Text::ServerError,
+        Text::SessionExpired,
+        Text::SignOut,
+        Text::Conversations,
+        Text::NoConversations,
+        Text::PickConversation,
+        Text::NoMessagesYet,
+        Text::ComposerPlaceholder,
+        Text::Send,
+        Text::DraftEmpty,
+        Text::Sending,
+        Text::Sent,
+        Text::Read,
+        Text::NotSent,
+        Text::Retry,
+        Text::Delete,
+        Text::RetryConnection,
+        Text::Subscribing,
+        Text::Subscribed,
+        Text::ChannelError,
+        Text::TimedOut,
+        Text::ChannelClosed,
+        Text::NotAllowed,
+        Text::You,
+        Text::Back,
+        Text::Trainer,
+        Text::Client,
+        Text::SwitchLanguage,
+        Text::Loading,
+        Text::BackupOff,
+        Text::InboxLive,
+        Text::InboxConnecting,
+        Text::InboxDown,
+        Text::SignOutAnyway,
+        Text::Cancel,
+        Text::Online,
+        Text::NotificationsAsk,
+        Text::NotificationsOn,
+        Text::NotificationsOff,
+        Text::NotificationsBlocked,
+        Text::Today,
+        Text::Yesterday,
+        Text::UnreadMessages,
+        Text::OlderMessages,
+        Text::LoadingOlder,
+        Text::ConversationStart,
+        Text::Messages,
+        Text::DarkTheme,
+        Text::SearchByName,
+        Text::NobodyFound,
+    ];
+
+    #[test]
+    fn every_sentence_has_both_languages_and_is_used() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let source = std::fs::read_to_string(here.join("i18n.rs")).unwrap();
+        let declared: Vec<&str> = source
+            .split("pub enum Text {")
+            .nth(1)
+            .and_then(|rest| rest.split('}').next())
+            .unwrap()
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .collect();
+        let listed: Vec<String> = ALL.iter().map(|text| format!("{text:?}")).collect();
+        assert_eq!(listed, declared, "ALL lists every variant, in order");
+        for text in ALL {
+            let (bg, en) = (text.get(Lang::Bg), text.get(Lang::En));
+            assert!(
+                !bg.trim().is_empty() && !en.trim().is_empty(),
+                "{text:?} is empty"
+            );
+            assert_ne!(bg, en, "{text:?} is not translated");
+        }
+        let mut code = String::new();
+        let mut folders = vec![here];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("i18n.rs")
+                {
+                    code.push_str(&std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let unused: Vec<&&str> = declared
+            .iter()
+            .filter(|name| {
+                let used = format!("Text::{name}");
+                !code.match_indices(&used).any(|(at, _)| {
+                    let next = code[at + used.len()..].chars().next();
+                    !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                })
+            })
+            .collect();
+        assert!(unused.is_empty(), "sentences nobody shows: {unused:?}");
     }
 }

@@ -39,3 +39,9 @@ pub fn day_label(micros: i64, lang: Lang) -> String {
     }
     date.to_locale_date_string(lang.tag(), &options).into()
 }
+
+/// Lower case as the browser does it for every script ("Елена" → "елена"), without the
+/// Unicode tables `str::to_lowercase` would add to the download.
+pub fn fold_case(text: &str) -> String {
+    js_sys::JsString::from(text).to_lower_case().into()
+}

@@ -108,6 +108,47 @@ async fn every_screen_passes_axe_in_both_themes_and_works_from_the_keyboard() {
     assert_eq!(theme, json!("dark"), "the chosen theme stays");
     found.extend(violations(&trainer, "list, dark").await);
 
+    // Searching by name narrows the list as one types, in any case, in Cyrillic too.
+    let search = trainer.find(Locator::Css("input.search")).await.unwrap();
+    let names = || async {
+        let names = trainer
+            .execute(
+                "return Array.from(document.querySelectorAll('button.conversation .name')).map(n => n.textContent)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value::<Vec<String>>(names).unwrap()
+    };
+    let everyone = names().await;
+    assert!(everyone.len() >= 2, "{everyone:?}");
+    let someone = everyone[1].clone();
+    let part: String = someone
+        .chars()
+        .skip(1)
+        .take(3)
+        .collect::<String>()
+        .to_uppercase();
+    search.send_keys(&part).await.unwrap();
+    eventually(
+        Duration::from_secs(5),
+        "only the one searched for",
+        || async { (names().await == [someone.clone()]).then_some(()) },
+    )
+    .await;
+    search.send_keys("щщщ").await.unwrap();
+    eventually(Duration::from_secs(5), "nobody found, said so", || async {
+        let text = page_text(&trainer).await;
+        (names().await.is_empty() && text.contains("Никой не отговаря на търсенето.")).then_some(())
+    })
+    .await;
+    search.clear().await.unwrap();
+    search.send_keys(" ").await.unwrap();
+    eventually(Duration::from_secs(5), "everyone again", || async {
+        (names().await == everyone).then_some(())
+    })
+    .await;
+
     // The keyboard: the list takes focus, arrows move, Enter opens; the composer is ready.
     trainer
         .execute(

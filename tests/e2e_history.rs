@@ -48,17 +48,6 @@ async fn count_shown(browser: &Client, prefix: &str, count: usize) -> Vec<String
     .await
 }
 
-async fn text_of(browser: &Client, selector: &str) -> Option<String> {
-    browser
-        .execute(
-            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
-            vec![json!(selector)],
-        )
-        .await
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_whole_history_reads_like_a_messenger() {
     let localbase = Localbase::start();
@@ -126,8 +115,17 @@ async fn the_whole_history_reads_like_a_messenger() {
 
     // Scrolling up loads the page before; the message that was at the top stays put.
     let first = written[82].clone();
-    scroll_to_top(&trainer).await;
-    let before = measure(&trainer, &first).await;
+    // Measured in the same script that scrolls, before the page can react to it.
+    let before = trainer
+        .execute(
+            &format!(
+                "document.querySelector('.messages').scrollTop = 0; {}",
+                MEASURE
+            ),
+            vec![json!(first)],
+        )
+        .await
+        .expect("scrolled and measured");
     let shown = count_shown(&trainer, &run, 100).await;
     assert_eq!(shown[..50], written[32..82], "the page before, in order");
     let after = eventually(
@@ -173,6 +171,14 @@ async fn the_whole_history_reads_like_a_messenger() {
     })
     .await;
     assert_eq!(pill, "2 нови съобщения ↓");
+    // A screen reader hears the newest one, with who wrote it; nothing of the history.
+    let heard = text_of(&trainer, ".message-pane [aria-live]")
+        .await
+        .unwrap_or_default();
+    assert!(
+        heard.ends_with(&format!(": {run} new 1")) && heard.len() > run.len() + 8,
+        "live region: {heard:?}"
+    );
     let still = measure(&trainer, &written[0]).await;
     assert_eq!(still["top"], reading["top"], "the reader was not moved");
     click(&trainer, ".new-below").await;

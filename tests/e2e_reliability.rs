@@ -77,6 +77,23 @@ async fn messages_written_while_the_server_is_unreachable_survive_a_reload_and_a
         10,
         "still pending while the server is away"
     );
+    // Said, not only shown: the top bar counts what waits, and the open conversation says
+    // it is reconnecting once the trouble has lasted.
+    eventually(Duration::from_secs(20), "the offline notice", || async {
+        text_of(client, ".topbar .live")
+            .await
+            .filter(|t| t.ends_with("(10 съобщения чакат изпращане)"))
+    })
+    .await;
+    eventually(
+        Duration::from_secs(20),
+        "the conversation says so",
+        || async {
+            let said = text_of(client, ".chat .channel-status").await?;
+            (!said.is_empty() && said != "Свързано").then_some(())
+        },
+    )
+    .await;
 
     tokio::task::block_in_place(|| localbase.resume());
     let at_trainer = wait_for_all(trainer, "trainer", &run, 10, Duration::from_secs(60)).await;

@@ -34,6 +34,17 @@ pub struct ConversationSummary {
     pub other_last_seen_at: Option<String>,
 }
 
+/// Whether a conversation's other person is found by `query` (already folded by `fold`,
+/// the browser's lower-casing, so "ел" finds "Елена"): anywhere in the name; an empty
+/// query finds everyone.
+pub fn name_matches(
+    summary: &ConversationSummary,
+    query: &str,
+    fold: impl Fn(&str) -> String,
+) -> bool {
+    query.is_empty() || fold(&summary.other_name).contains(query)
+}
+
 /// A `new_message` broadcast, if it is a well-formed message of this conversation from
 /// the other participant (`other_id`); anything else is ignored. It is still only a hint
 /// until the database confirms it (see `MessageStore`).
@@ -173,5 +184,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(row.read_at, None);
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+
+    fn summary(name: &str) -> ConversationSummary {
+        ConversationSummary {
+            conversation_id: "c".into(),
+            other_id: "o".into(),
+            other_name: name.into(),
+            other_role: "client".into(),
+            last_body: None,
+            last_sender_id: None,
+            last_at: String::new(),
+            unread_count: 0,
+            other_last_seen_at: None,
+        }
+    }
+
+    #[test]
+    fn names_are_found_by_any_part_in_any_case() {
+        let fold = |text: &str| text.to_lowercase();
+        let names = ["Елена Петрова", "Иван Иванов", "Maria Ivanova"];
+        let found = |query: &str| -> Vec<&str> {
+            names
+                .iter()
+                .filter(|name| name_matches(&summary(name), &fold(query.trim()), fold))
+                .copied()
+                .collect()
+        };
+        assert_eq!(found("ел"), ["Елена Петрова"]);
+        assert_eq!(found("ИВАН"), ["Иван Иванов"]);
+        assert_eq!(found("ivan"), ["Maria Ivanova"]);
+        assert_eq!(found(" "), names);
+        assert!(found("xyz").is_empty());
     }
 }

@@ -66,7 +66,7 @@ pub fn ChatView(
             <Show when=move || conversation.problem.get().is_some()>
                 <p class="error" role="alert">{move || conversation.problem.get().map(|text| app.t(text))}</p>
             </Show>
-            <MessageList conversation=conversation me=me on_retry=on_retry on_delete=on_delete />
+            <MessageList conversation=conversation me=me other_name=summary.other_name.clone() on_retry=on_retry on_delete=on_delete />
             <Composer on_send=on_send on_draft=on_draft on_blur=on_blur />
         </section>
     }

@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use super::seen::seen_text;
 use crate::browser::short_time;
 use crate::chat::list::ConversationList as ListState;
-use crate::chat::model::ConversationSummary;
+use crate::chat::model::{name_matches, ConversationSummary};
 use crate::context::use_app;
 use crate::i18n::{unread, Text};
+use crate::intl::fold_case;
 
 #[component]
 pub fn ConversationList(
@@ -18,10 +19,15 @@ pub fn ConversationList(
     let app = use_app();
     let (shown, failure) = (list.summaries, list.failure);
     let me = app.user_id().unwrap_or_default();
+    // What the search box holds, lower-cased: the list shows whom it finds, as one types.
+    let query = RwSignal::new(String::new());
 
     view! {
         <nav class="conversations" aria-label=app.tr(Text::Conversations)>
             <h2>{app.tr(Text::Conversations)}</h2>
+            <input class="search" type="search" placeholder=app.tr(Text::SearchByName)
+                aria-label=app.tr(Text::SearchByName)
+                on:input=move |ev| query.set(fold_case(event_target_value(&ev).trim())) />
             <Show when=move || failure.get().is_some()>
                 <p class="error">{move || failure.get().map(|text| app.t(text))}</p>
             </Show>
@@ -33,6 +39,12 @@ pub fn ConversationList(
                 }
                 Some(list) => {
                     let me = me.clone();
+                    let list: Vec<ConversationSummary> = query.with(|query| {
+                        list.into_iter().filter(|s| name_matches(s, query, fold_case)).collect()
+                    });
+                    if list.is_empty() {
+                        return view! { <p class="muted">{app.t(Text::NobodyFound)}</p> }.into_any();
+                    }
                     view! {
                         <ul on:keydown=move_focus>
                             {list.into_iter().map(|summary| {
@@ -59,9 +71,9 @@ pub fn ConversationList(
                                             <time class="when">{move || short_time(&last_at, app.lang.get().tag())}</time>
                                             {move || seen().map(|text| view! { <span class="seen">{text}</span> })}
                                             <span class="preview">{preview}</span>
-                                            <Show when=move || { unread_count > 0 }>
+                                            {(unread_count > 0).then(|| view! {
                                                 <span class="unread" aria-label=move || unread(app.lang.get(), unread_count)>{unread_count}</span>
-                                            </Show>
+                                            })}
                                         </button>
                                     </li>
                                 }

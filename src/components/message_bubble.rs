@@ -70,20 +70,15 @@ pub fn MessageBubble(
             <p class="body">{body}</p>
             <span class="meta">
                 <time datetime=datetime>{move || short_time(&created_at, app.lang.get().tag())}</time>
-                <Show when=move || mine>
+                {mine.then(|| view! {
                     <span class="ticks" title=app.tr(delivery) aria-label=app.tr(delivery)>{ticks}</span>
-                </Show>
+                })}
             </span>
-            <Show when=move || failed>
-                <button class="retry" on:click={
-                    let id = id.clone();
-                    move |_| on_retry.run(id.clone())
-                }>{app.tr(Text::Retry)}</button>
-                <button class="delete" on:click={
-                    let id = delete_id.clone();
-                    move |_| on_delete.run(id.clone())
-                }>{app.tr(Text::Delete)}</button>
-            </Show>
+            // Whether it is mine or failed is fixed for this element (its key says so).
+            {failed.then(|| view! {
+                <button class="retry" on:click=move |_| on_retry.run(id.clone())>{app.tr(Text::Retry)}</button>
+                <button class="delete" on:click=move |_| on_delete.run(delete_id.clone())>{app.tr(Text::Delete)}</button>
+            })}
         </li>
     }
 }

@@ -30,6 +30,8 @@ struct Position {
     at_bottom: bool,
     /// The newest message the reader has had on screen at the bottom.
     newest_seen: Option<(i64, String)>,
+    /// The newest message announced to screen readers (history is not announced).
+    announced: Option<(i64, String)>,
     /// Before a page of older messages goes in: the first message's id and its offset
     /// from the top of the list, restored afterwards.
     anchor: Option<(String, f64)>,
@@ -42,6 +44,8 @@ struct Position {
 pub fn MessageList(
     conversation: Conversation,
     me: String,
+    /// The other person's name, for announcing their messages.
+    other_name: String,
     on_retry: Callback<String>,
     on_delete: Callback<String>,
 ) -> impl IntoView {
@@ -52,6 +56,9 @@ pub fn MessageList(
         ..Default::default()
     });
     let unseen_below = RwSignal::new(0usize);
+    // What a screen reader says when the other person writes: "Иван: …".
+    let announcement = RwSignal::new(String::new());
+    let other_name = StoredValue::new(other_name);
     let store = conversation.store;
     let me_id = StoredValue::new(me.clone());
 
@@ -78,8 +85,13 @@ pub fn MessageList(
             }
             return;
         }
+        announce_new(store, me_id, other_name, position, announcement);
         if !position.with_value(|p| p.placed) && conversation.loaded.get_untracked() {
-            position.update_value(|p| p.placed = true);
+            position.update_value(|p| {
+                p.placed = true;
+                // From here on, whatever the other person writes is read out.
+                p.announced.get_or_insert((i64::MIN, String::new()));
+            });
             match list.query_selector(".unread-divider").ok().flatten() {
                 Some(divider) => {
                     let top = offset_in(list, &divider);
@@ -178,8 +190,9 @@ pub fn MessageList(
     let key_me = me.clone();
     view! {
         <div class="message-pane">
+            <p class="sr-only" aria-live="polite">{announcement}</p>
             <ol class="messages" node_ref=list on:scroll=on_scroll tabindex="0"
-                aria-label=app.tr(Text::Messages) aria-live="polite">
+                aria-label=app.tr(Text::Messages)>
                 <Show when=has_older>
                     <li class="older">
                         <button on:click=move |_| load_older() disabled=move || conversation.loading_older.get()>
@@ -216,6 +229,37 @@ pub fn MessageList(
                 }>{move || new_below(app.lang.get(), unseen_below.get())}</button>
             </Show>
         </div>
+    }
+}
+
+/// Puts the other person's newest message into the live region, once; what was there
+/// when the conversation opened, and older pages, are not read out.
+fn announce_new(
+    store: RwSignal<crate::chat::store::MessageStore>,
+    me: StoredValue<String>,
+    other_name: StoredValue<String>,
+    position: StoredValue<Position, LocalStorage>,
+    announcement: RwSignal<String>,
+) {
+    let me = me.get_value();
+    let (placed, before) = position.with_value(|p| (p.placed, p.announced.clone()));
+    let (newest, theirs) = store.with_untracked(|s| {
+        let newest = s.messages().last().map(|m| m.sort_key.clone());
+        let theirs = s
+            .messages()
+            .iter()
+            .rev()
+            .take_while(|m| before.as_ref().is_none_or(|before| m.sort_key > *before))
+            .find(|m| m.row.sender_id != me)
+            .map(|m| m.row.body.clone());
+        (newest, theirs)
+    });
+    if newest.is_none() || newest <= before {
+        return;
+    }
+    position.update_value(|p| p.announced = newest);
+    if let (true, Some(body)) = (placed && before.is_some(), theirs) {
+        announcement.set(format!("{}: {body}", other_name.get_value()));
     }
 }
 

@@ -19,7 +19,7 @@ use crate::chat::model::ConversationSummary;
 use crate::chat::notifications::use_notifications;
 use crate::chat::realtime::use_realtime;
 use crate::context::use_app;
-use crate::i18n::{unsent_lost_on_sign_out, Text};
+use crate::i18n::{messages_waiting, unsent_lost_on_sign_out, Text};
 use crate::notify::Permission;
 use crate::realtime::Status;
 use crate::session;
@@ -63,15 +63,21 @@ pub fn Shell() -> impl IntoView {
         .session
         .with_untracked(|s| s.as_ref().and_then(|s| s.user.email.clone()))
         .unwrap_or_default();
-    let live = move || {
-        app.t(match inbox.get() {
-            Status::Subscribed => Text::InboxLive,
-            Status::Subscribing => Text::InboxConnecting,
-            _ => Text::InboxDown,
-        })
-    };
     // Signing out deletes unsent messages from the device: the person confirms that.
     let unsent = Memo::new(move |_| delivery.outbox.with(|outbox| outbox.items().len()));
+    // Not live: how many messages wait for the connection, too.
+    let live = move || {
+        let lang = app.lang.get();
+        let state = match inbox.get() {
+            Status::Subscribed => return Text::InboxLive.get(lang).to_string(),
+            Status::Subscribing => Text::InboxConnecting,
+            _ => Text::InboxDown,
+        };
+        match unsent.get() {
+            0 => state.get(lang).to_string(),
+            waiting => format!("{} {}", state.get(lang), messages_waiting(lang, waiting)),
+        }
+    };
     let confirming = RwSignal::new(false);
     let sign_out = move || spawn_local(session::sign_out(app));
 

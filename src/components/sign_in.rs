@@ -53,12 +53,12 @@ pub fn SignIn() -> impl IntoView {
             </div>
             <form class="card" on:submit=submit>
                 <h1>{app.tr(Text::SignInTitle)}</h1>
-                <Show when=move || ended.is_some()>
+                {ended.is_some().then(|| view! {
                     <p class="notice" role="status">
                         {app.tr(Text::SessionExpired)}
                         {move || (waiting > 0).then(|| format!(" {}", unsent_waiting(app.lang.get(), waiting)))}
                     </p>
-                </Show>
+                })}
                 <label>
                     <span>{app.tr(Text::Email)}</span>
                     <input type="email" name="email" autocomplete="username" required

@@ -706,6 +706,18 @@ pub async fn click(browser: &Client, selector: &str) {
         .unwrap_or_else(|_| panic!("{selector} clicked"));
 }
 
+/// The text of the first element matching `selector`, if there is one.
+pub async fn text_of(browser: &Client, selector: &str) -> Option<String> {
+    browser
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
+            vec![json!(selector)],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
 /// Whether an element matching `selector` is on the page now.
 pub async fn shows(browser: &Client, selector: &str) -> bool {
     browser.find(Locator::Css(selector)).await.is_ok()
