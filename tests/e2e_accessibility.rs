@@ -39,6 +39,14 @@ async fn violations(browser: &Client, screen: &str) -> Vec<String> {
         .collect()
 }
 
+/// Saves what the browser shows into `docs/screenshots/` (the README shows them).
+async fn screenshot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.expect("screenshot");
+    let folder = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+}
+
 async fn set_theme(browser: &Client, theme: &str) {
     click(browser, "button.theme").await;
     eventually(Duration::from_secs(5), theme, || async {
@@ -193,13 +201,33 @@ async fn every_screen_passes_axe_in_both_themes_and_works_from_the_keyboard() {
     )
     .await;
     found.extend(violations(&trainer, "chat, dark").await);
+    screenshot(&trainer, "desktop-dark").await;
     set_theme(&trainer, "light").await;
     found.extend(violations(&trainer, "chat, light").await);
+    screenshot(&trainer, "desktop-light").await;
     click(&trainer, ".topbar .lang").await;
     found.extend(violations(&trainer, "chat, light, English").await);
+    click(&trainer, ".topbar .lang").await;
 
     // On a phone, Esc goes back from the chat to the list.
     trainer.set_window_size(390, 800).await.unwrap();
+    // Nothing wider than the phone: no sideways scrolling, every control reachable.
+    eventually(Duration::from_secs(5), "the page fits the phone", || async {
+        let fits = trainer
+            .execute(
+                "const d = document.documentElement;
+                 return d.scrollWidth <= d.clientWidth &&
+                   Array.from(document.querySelectorAll('button')).every(b => b.getBoundingClientRect().right <= d.clientWidth + 1)",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (fits == json!(true)).then_some(())
+    })
+    .await;
+    set_theme(&trainer, "dark").await;
+    found.extend(violations(&trainer, "chat, phone, dark").await);
+    screenshot(&trainer, "phone-chat-dark").await;
     trainer
         .find(Locator::Css(".composer textarea"))
         .await
@@ -219,7 +247,8 @@ async fn every_screen_passes_axe_in_both_themes_and_works_from_the_keyboard() {
         (list_shown == json!(true)).then_some(())
     })
     .await;
-    found.extend(violations(&trainer, "list, phone, light").await);
+    found.extend(violations(&trainer, "list, phone, dark").await);
+    screenshot(&trainer, "phone-list-dark").await;
 
     assert!(
         found.is_empty(),
