@@ -96,3 +96,36 @@ pub fn narrow_screen() -> bool {
         .and_then(|w| w.match_media("(max-width: 640px)").ok().flatten())
         .is_some_and(|query| query.matches())
 }
+
+/// `navigator.userAgent`, for a support request.
+pub fn user_agent() -> String {
+    web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default()
+}
+
+/// Puts `text` on the clipboard (`navigator.clipboard.writeText`); false where the browser
+/// refuses (no permission, page not focused) or has no clipboard API.
+pub async fn copy_to_clipboard(text: &str) -> bool {
+    use js_sys::{Function, Reflect};
+    use wasm_bindgen::JsCast;
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        return false;
+    };
+    let Ok(clipboard) = Reflect::get(&navigator, &"clipboard".into()) else {
+        return false;
+    };
+    let Some(write) = Reflect::get(&clipboard, &"writeText".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+    else {
+        return false;
+    };
+    match write.call1(&clipboard, &text.into()) {
+        Ok(promise) => {
+            let promise = js_sys::Promise::resolve(&promise);
+            wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+        }
+        Err(_) => false,
+    }
+}

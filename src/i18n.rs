@@ -96,6 +96,9 @@ pub enum Text {
     DarkTheme,
     SearchByName,
     NobodyFound,
+    Diagnostics,
+    Copy,
+    Copied,
 }
 
 impl Text {
@@ -186,6 +189,9 @@ impl Text {
             Text::LoadingOlder => ("Зареждане на по-стари…", "Loading older…"),
             Text::Messages => ("Съобщения", "Messages"),
             Text::DarkTheme => ("Тъмна тема", "Dark theme"),
+            Text::Diagnostics => ("Диагностика", "Diagnostics"),
+            Text::Copy => ("Копирай", "Copy"),
+            Text::Copied => ("Копирано", "Copied"),
             Text::SearchByName => ("Търсене по име", "Search by name"),
             Text::NobodyFound => (
                 "Никой не отговаря на търсенето.",
@@ -398,6 +404,9 @@ mod tests {
         Text::DarkTheme,
         Text::SearchByName,
         Text::NobodyFound,
+        Text::Diagnostics,
+        Text::Copy,
+        Text::Copied,
     ];
 
     #[test]

@@ -205,6 +205,27 @@ async fn every_screen_passes_axe_in_both_themes_and_works_from_the_keyboard() {
     set_theme(&trainer, "light").await;
     found.extend(violations(&trainer, "chat, light").await);
     screenshot(&trainer, "desktop-light").await;
+    // Diagnostics for a support request: the socket, each channel, the last error.
+    click(&trainer, ".diagnostics-toggle").await;
+    let report = eventually(Duration::from_secs(5), "the diagnostics", || async {
+        text_of(&trainer, ".diagnostics pre")
+            .await
+            .filter(|t| t.contains("socket: Open"))
+    })
+    .await;
+    assert!(report.starts_with("Coach Chat "), "{report}");
+    for part in [
+        "realtime:user:",
+        "realtime:conversation:",
+        ": Joined",
+        "heartbeat round trip:",
+        "last error:",
+        "online: true",
+    ] {
+        assert!(report.contains(part), "{part:?} missing from:\n{report}");
+    }
+    found.extend(violations(&trainer, "diagnostics, light").await);
+    click(&trainer, ".diagnostics-toggle").await;
     click(&trainer, ".topbar .lang").await;
     found.extend(violations(&trainer, "chat, light, English").await);
     click(&trainer, ".topbar .lang").await;

@@ -407,6 +407,13 @@ async fn a_long_unread_history_opens_without_holes() {
     let driver = Driver::start();
     let trainer = driver.browser().await;
     sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;
+    // What the list says is unread decides how far back the conversation opens.
+    let badge = format!("{} .unread", conversation_button(ELENA_CONVERSATION));
+    let unread: usize = eventually(Duration::from_secs(20), "the unread badge", || async {
+        text_of(&trainer, &badge).await?.trim().parse().ok()
+    })
+    .await;
+    assert!(unread >= 135, "{unread} unread in the list");
     open_conversation(&trainer, ELENA_CONVERSATION).await;
     // Reading marks all 135 read; their updates arrive before any later insert.
     eventually(
@@ -428,7 +435,11 @@ async fn a_long_unread_history_opens_without_holes() {
     // It opens with enough to reach back towards the first unread (135 + 10), in order,
     // and nothing older wedged in by the gap fill.
     let opened_with = shown.len() - 1;
-    assert!((145..=160).contains(&opened_with), "{opened_with} shown");
+    assert_eq!(
+        opened_with,
+        unread + 10,
+        "opened with {opened_with} of the {unread} unread"
+    );
     let mut expected: Vec<String> = written[written.len() - opened_with..].to_vec();
     expected.push(marker);
     assert_eq!(shown, expected, "a tail of the history, then the new one");

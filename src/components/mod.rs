@@ -4,6 +4,7 @@ pub mod channel_status;
 pub mod chat_view;
 pub mod composer;
 pub mod conversation_list;
+pub mod diagnostics;
 pub mod message_bubble;
 pub mod message_list;
 pub mod seen;

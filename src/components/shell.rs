@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use super::diagnostics::Diagnostics;
 use super::theme_toggle::ThemeToggle;
 use leptos::task::spawn_local;
 
@@ -100,6 +101,7 @@ pub fn Shell() -> impl IntoView {
                     </button>
                 </Show>
                 <ThemeToggle />
+                <Diagnostics />
                 <button class="lang" on:click=move |_| app.lang.update(|l| *l = l.other())>
                     {app.tr(Text::SwitchLanguage)}
                 </button>

@@ -2,14 +2,14 @@
 //! one socket per app, its timers, and the channel handlers. No decisions are made here.
 //! Handlers are called with no borrow held, so they may call back into the client.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use serde_json::Value;
 
-use super::channel::{ChannelEvent, JoinConfig};
+use super::channel::{ChannelEvent, JoinConfig, Status};
 use super::connection::{Command, Connection, ConnectionState, Timer};
 use super::protocol::Frame;
 use super::socket::{Socket, SocketEvent};
@@ -26,6 +26,11 @@ struct Executor {
     /// refreshes the session and calls `set_auth`, which rejoins.
     on_auth_error: Hook<()>,
     on_state: Hook<ConnectionState>,
+    /// When the unanswered heartbeat was sent (ms), and how long the last one took.
+    heartbeat_sent: Cell<Option<f64>>,
+    heartbeat_ms: Cell<Option<f64>>,
+    /// The last thing that went wrong, for the diagnostics panel.
+    last_error: RefCell<Option<String>>,
 }
 
 /// Cheap to clone; all clones share one socket.
@@ -49,6 +54,9 @@ impl RealtimeClient {
             handlers: RefCell::new(HashMap::new()),
             on_auth_error: RefCell::new(None),
             on_state: RefCell::new(None),
+            heartbeat_sent: Cell::new(None),
+            heartbeat_ms: Cell::new(None),
+            last_error: RefCell::new(None),
         }))
     }
 
@@ -99,6 +107,21 @@ impl RealtimeClient {
         feed(&self.0, Connection::disconnect);
         *self.0.on_state.borrow_mut() = None;
         self.0.timers.borrow_mut().clear();
+    }
+
+    /// The socket, each channel, the last heartbeat's round trip and the last error.
+    pub fn diagnostics(&self) -> String {
+        let rtt = self
+            .0
+            .heartbeat_ms
+            .get()
+            .map_or("–".into(), |ms| format!("{} ms", ms.round() as i64));
+        let error = self.0.last_error.borrow().clone();
+        format!(
+            "{}heartbeat round trip: {rtt}\nlast error: {}",
+            self.0.connection.borrow().describe(),
+            error.as_deref().unwrap_or("–")
+        )
     }
 
     /// Whether the socket is open (for status displays and tests).
@@ -158,6 +181,11 @@ fn run(executor: &Rc<Executor>, commands: Vec<Command>) {
             }
             Command::CancelTimer(timer) => drop(executor.timers.borrow_mut().remove(&timer)),
             Command::Emit(topic, event) => {
+                if let ChannelEvent::Status(status @ (Status::ChannelError(_) | Status::TimedOut)) =
+                    &event
+                {
+                    note_error(executor, format!("{topic}: {status}"));
+                }
                 let handler = executor.handlers.borrow().get(&topic).cloned();
                 if let Some(handler) = handler {
                     handler(event);
@@ -195,7 +223,16 @@ fn open(executor: &Rc<Executor>, url: &str) {
     }
 }
 
+fn note_error(executor: &Executor, error: String) {
+    *executor.last_error.borrow_mut() = Some(format!("{} {error}", crate::browser::now_iso()));
+}
+
 fn send(executor: &Rc<Executor>, frame: &Frame) {
+    if frame.event == "heartbeat" {
+        executor
+            .heartbeat_sent
+            .set(Some(crate::browser::now_millis()));
+    }
     let text = frame.encode(executor.connection.borrow().vsn());
     if let Some(socket) = executor.socket.borrow().as_ref() {
         socket.send_text(&text);
@@ -206,7 +243,15 @@ fn on_socket_event(executor: &Rc<Executor>, event: SocketEvent) {
     match event {
         SocketEvent::Open => feed(executor, Connection::socket_opened),
         SocketEvent::Text(text) => match Frame::decode_text(&text) {
-            Ok(frame) => feed(executor, |connection| connection.frame(frame)),
+            Ok(frame) => {
+                if frame.topic == "phoenix" && frame.event == "phx_reply" {
+                    if let Some(sent) = executor.heartbeat_sent.take() {
+                        let took = crate::browser::now_millis() - sent;
+                        executor.heartbeat_ms.set(Some(took));
+                    }
+                }
+                feed(executor, |connection| connection.frame(frame))
+            }
             Err(error) => {
                 web_sys::console::warn_1(&format!("realtime: ignored frame: {error}").into())
             }
@@ -216,6 +261,9 @@ fn on_socket_event(executor: &Rc<Executor>, event: SocketEvent) {
                 feed(executor, |connection| connection.frame(frame));
             }
         }
-        SocketEvent::Closed { .. } => feed(executor, Connection::socket_closed),
+        SocketEvent::Closed { code, reason } => {
+            note_error(executor, format!("socket closed ({code}) {reason}"));
+            feed(executor, Connection::socket_closed)
+        }
     }
 }

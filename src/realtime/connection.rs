@@ -131,6 +131,34 @@ impl Connection {
         self.vsn
     }
 
+    /// The socket and every channel, one line each, for a support request.
+    pub fn describe(&self) -> String {
+        // Names spelled out rather than `{:?}`: Debug formatting costs download size.
+        let socket = match self.state {
+            ConnectionState::Idle => "Idle",
+            ConnectionState::Connecting => "Connecting",
+            ConnectionState::Open => "Open",
+            ConnectionState::Reconnecting => "Reconnecting",
+            ConnectionState::Stopped => "Stopped",
+        };
+        let mut text = format!(
+            "socket: {socket} (protocol {}), reconnect attempts: {}\n",
+            self.vsn.as_str(),
+            self.reconnect_tries
+        );
+        for (topic, entry) in &self.channels {
+            let state = match entry.channel.state() {
+                ChannelState::Closed => "Closed",
+                ChannelState::Joining => "Joining",
+                ChannelState::Joined => "Joined",
+                ChannelState::Leaving => "Leaving",
+                ChannelState::Errored => "Errored",
+            };
+            text += &format!("{topic}: {state}\n");
+        }
+        text
+    }
+
     // ---- API calls -------------------------------------------------------------------
 
     /// Joins `sub_topic` (e.g. `conversation:<id>`); joining a topic again replaces the

@@ -358,3 +358,11 @@ fn disconnect_is_final() {
     assert!(connection.socket_closed().is_empty());
     assert!(connection.timer_fired(Timer::Reconnect).is_empty());
 }
+
+#[test]
+fn the_description_names_the_socket_and_each_channel() {
+    let connection = joined();
+    let text = connection.describe();
+    assert!(text.starts_with("socket: Open (protocol 2.0.0)"), "{text}");
+    assert!(text.contains(&format!("{TOPIC}: Joined")), "{text}");
+}
