@@ -68,6 +68,13 @@ async fn the_whole_history_reads_like_a_messenger() {
     let trainer = driver.browser().await;
     sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;
     record_errors(&trainer).await;
+    // The first two history reads fail (the server answers 503): the conversation tries
+    // again by itself, without waiting for the channel to rejoin.
+    set_faults(
+        &localbase,
+        json!({"rules": [{"method": "GET", "path": "/rest/v1/messages",
+                          "query": "order=created_at.desc", "status_after": 503, "times": 2}]}),
+    );
     open_conversation(&trainer, ELENA_CONVERSATION).await;
 
     // It opens on the newest page, at the bottom.

@@ -251,6 +251,13 @@ impl Conversation {
 
     /// History on the first SUBSCRIBED; on every later one, whatever was missed.
     fn fill_gap(self) {
+        self.fill_gap_attempt(0);
+    }
+
+    /// A failed read is tried again after 1, 2, 4… s (at most 30 s apart) while the
+    /// conversation is open: the channel may stay joined for hours, and waiting for its
+    /// next SUBSCRIBED would leave the history missing as long.
+    fn fill_gap_attempt(self, attempt: u32) {
         let (Some(id), Some(token), config) = (self.id(), self.app.token(), self.app.config())
         else {
             return;
@@ -288,7 +295,12 @@ impl Conversation {
                     // Unread counts come from the database; re-read them after a gap.
                     self.app.refresh_list();
                 }
-                Err(error) => self.report(&error),
+                Err(error) => {
+                    self.report(&error);
+                    let wait_ms = (1000u32 << attempt.min(5)).min(30_000);
+                    gloo_timers::future::TimeoutFuture::new(wait_ms).await;
+                    self.fill_gap_attempt(attempt + 1);
+                }
             }
         });
     }
