@@ -373,23 +373,32 @@ async fn load_times(
     url: &str,
     session: &[(String, Value)],
 ) -> (f64, f64) {
+    let at_list = "const done = arguments[0];
+        const check = () => window.__listAt !== null ? done(window.__listAt) : setTimeout(check, 5);
+        check();";
+    visit_twice(driver, url, session, at_list, vec![])
+        .await
+        .unwrap_or_else(|| panic!("{}: no conversation list", app.name()))
+}
+
+/// Two visits of `url` in a fresh browser holding only `session` (cold, then warm); each
+/// ends when `script` (async; its callback is the last argument) answers the time (ms).
+async fn visit_twice(
+    driver: &Driver,
+    url: &str,
+    session: &[(String, Value)],
+    script: &str,
+    args: Vec<Value>,
+) -> Option<(f64, f64)> {
     let browser = signed_in_browser(driver, url, session).await;
     let mut times = [0.0; 2];
     for time in &mut times {
         browser.goto(url).await.unwrap();
-        let at = browser
-            .execute_async(
-                "const done = arguments[0];
-                 const check = () => window.__listAt !== null ? done(window.__listAt) : setTimeout(check, 5);
-                 check();",
-                vec![],
-            )
-            .await
-            .unwrap_or_else(|error| panic!("{}: no conversation list: {error}", app.name()));
-        *time = at.as_f64().unwrap();
+        let at = browser.execute_async(script, args.clone()).await.ok()?;
+        *time = at.as_f64()?;
     }
     let _ = browser.close().await;
-    (times[0], times[1])
+    Some((times[0], times[1]))
 }
 
 /// Started in a receiving page: sums how late a 10 ms timer fires beyond 1 ms, i.e. how
@@ -634,30 +643,17 @@ async fn long_list_times(
     session: &[(String, Value)],
     count: usize,
 ) -> (f64, f64) {
-    let browser = signed_in_browser(driver, url, session).await;
-    let mut times = [0.0; 2];
-    for time in &mut times {
-        browser.goto(url).await.unwrap();
-        let at = browser
-            .execute_async(
-                "const [count, done] = arguments;
-                 const started = performance.now();
-                 const check = () => {
-                   if (document.querySelectorAll('button.conversation').length >= count) return done(performance.now());
-                   if (performance.now() - started > 20000) return done(null);
-                   setTimeout(check, 2);
-                 };
-                 check();",
-                vec![json!(count)],
-            )
-            .await
-            .unwrap();
-        *time = at
-            .as_f64()
-            .unwrap_or_else(|| panic!("the list never showed {count} conversations"));
-    }
-    let _ = browser.close().await;
-    (times[0], times[1])
+    let all_listed = "const [count, done] = arguments;
+        const started = performance.now();
+        const check = () => {
+          if (document.querySelectorAll('button.conversation').length >= count) return done(performance.now());
+          if (performance.now() - started > 20000) return done(null);
+          setTimeout(check, 2);
+        };
+        check();";
+    visit_twice(driver, url, session, all_listed, vec![json!(count)])
+        .await
+        .unwrap_or_else(|| panic!("the list never showed {count} conversations"))
 }
 
 async fn stored_session(browser: &Client, app: App) -> Vec<(String, Value)> {
