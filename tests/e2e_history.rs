@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use serde_json::json;
 use support::*;
 
@@ -239,6 +239,69 @@ async fn the_whole_history_reads_like_a_messenger() {
         texts_with(&trainer, &run).await.len() >= 70,
         "the first page reaches back to the first unread message"
     );
+    assert_eq!(recorded_errors(&trainer).await, Vec::<String>::new());
+    trainer.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trainer_with_many_clients_sees_the_top_at_once_and_finds_anyone() {
+    let localbase = Localbase::start_with(&["--max-signups-per-window", "100"]);
+    let trainer_id = api_sign_in(&localbase, TRAINER).1;
+    tokio::task::block_in_place(|| seed_clients(&localbase, &trainer_id, 60));
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;
+    record_errors(&trainer).await;
+    let rendered = || async {
+        trainer
+            .execute(
+                "const list = document.querySelector('.conversations ul');
+                 return list ? [Number(list.dataset.count), list.querySelectorAll('button.conversation').length] : null",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| serde_json::from_value::<(usize, usize)>(v).ok())
+    };
+    // 62 conversations (and the demo's two); the first rows are built, the rest wait.
+    let (total, built) = eventually(Duration::from_secs(20), "the list of 62", || async {
+        rendered().await.filter(|(total, _)| *total == 62)
+    })
+    .await;
+    assert!(
+        (10..62).contains(&built),
+        "{built} of {total} rows built at first"
+    );
+
+    // Search finds a client whose row was not built yet.
+    let search = trainer.find(Locator::Css("input.search")).await.unwrap();
+    search.send_keys("клиент 003").await.unwrap();
+    eventually(Duration::from_secs(5), "the one searched for", || async {
+        let names = trainer
+            .execute(
+                "return Array.from(document.querySelectorAll('button.conversation .name')).map(n => n.textContent)",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (names == json!(["Клиент 003"])).then_some(())
+    })
+    .await;
+    search.clear().await.unwrap();
+    search.send_keys(" ").await.unwrap();
+
+    // Scrolling down builds the rest.
+    eventually(Duration::from_secs(10), "every row, scrolling down", || async {
+        trainer
+            .execute(
+                "const nav = document.querySelector('.conversations'); nav.scrollTop = nav.scrollHeight",
+                vec![],
+            )
+            .await
+            .ok()?;
+        rendered().await.filter(|(total, built)| *total == 62 && *built == 62)
+    })
+    .await;
     assert_eq!(recorded_errors(&trainer).await, Vec::<String>::new());
     trainer.close().await.unwrap();
 }

@@ -590,53 +590,9 @@ async fn open_long_conversation(
         - at
 }
 
-/// Gives the trainer `count` more clients, each with a conversation and a first message,
-/// as sign-up and REST would (the conversation made with the service role, as an
-/// invitation will).
-fn seed_clients(localbase: &Localbase, trainer_id: &str, count: usize) {
-    for n in 0..count {
-        let email = format!("bench-client-{n:03}@example.com");
-        let (status, body) = http(
-            localbase,
-            "POST",
-            "/auth/v1/signup",
-            &[("apikey", ANON_KEY)],
-            Some(&json!({ "email": email, "password": PASSWORD,
-                          "data": { "full_name": format!("Клиент {n:03}"), "role": "client" } })),
-        );
-        assert_eq!(status, 200, "sign-up of {email}: {body}");
-        let session: Value = serde_json::from_str(&body).unwrap();
-        let token = session["access_token"]
-            .as_str()
-            .expect("a session")
-            .to_string();
-        let client_id = session["user"]["id"].as_str().expect("a user").to_string();
-        let bearer = format!("Bearer {SERVICE_ROLE_KEY}");
-        let (status, body) = http(
-            localbase,
-            "POST",
-            "/rest/v1/conversations",
-            &[
-                ("apikey", SERVICE_ROLE_KEY),
-                ("Authorization", &bearer),
-                ("Prefer", "return=representation"),
-            ],
-            Some(&json!({ "trainer_id": trainer_id, "client_id": client_id })),
-        );
-        assert_eq!(status, 201, "conversation stored: {body}");
-        let rows: Value = serde_json::from_str(&body).unwrap();
-        let conversation = rows[0]["id"].as_str().unwrap();
-        api_send(
-            localbase,
-            &token,
-            conversation,
-            &format!("Здравейте! Аз съм клиент {n:03}."),
-        );
-    }
-}
-
-/// Navigation → a list of `count` conversations in the DOM (ms), cold in a fresh browser
-/// holding only the session, then warm on the next visit.
+/// Navigation → a list of `count` conversations on screen (ms): the list says it holds them
+/// all and its rows in view are in the DOM (rows further down are built as one scrolls).
+/// Cold in a fresh browser holding only the session, then warm on the next visit.
 async fn long_list_times(
     driver: &Driver,
     url: &str,
@@ -646,7 +602,8 @@ async fn long_list_times(
     let all_listed = "const [count, done] = arguments;
         const started = performance.now();
         const check = () => {
-          if (document.querySelectorAll('button.conversation').length >= count) return done(performance.now());
+          const list = document.querySelector(`.conversations ul[data-count='${count}']`);
+          if (list && list.querySelectorAll('button.conversation').length >= Math.min(count, 10)) return done(performance.now());
           if (performance.now() - started > 20000) return done(null);
           setTimeout(check, 2);
         };
@@ -970,8 +927,8 @@ pub async fn main() {
         open_medians[0] / open_medians[1]
     ));
     out += &format!(
-        "\nA trainer with {listed} clients: navigation → all {listed} conversations in the list's \
-         DOM, median of 3 (ms): cold {:.0}, warm {:.0} (Coach Chat only: the reference page has \
+        "\nA trainer with {listed} clients: navigation → the list of {listed} conversations on \
+         screen, median of 3 (ms): cold {:.0}, warm {:.0} (Coach Chat only: the reference page has \
          no list).\n",
         median(&mut long_cold),
         median(&mut long_warm)

@@ -18,7 +18,7 @@ pub struct MessageRow {
 }
 
 /// A row of `conversation_summaries()`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ConversationSummary {
     pub conversation_id: String,
     pub other_id: String,

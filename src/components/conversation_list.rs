@@ -11,6 +11,20 @@ use crate::context::use_app;
 use crate::i18n::{unread, Text};
 use crate::intl::fold_case;
 
+/// Rows built at first, and added as the person scrolls down: a trainer with 200 clients
+/// sees the top of the list as soon as one with a handful would.
+const ROWS_STEP: usize = 40;
+
+/// What the list area shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Showing {
+    Failed,
+    Loading,
+    NoConversations,
+    NobodyFound,
+    Rows,
+}
+
 #[component]
 pub fn ConversationList(
     list: ListState,
@@ -18,12 +32,64 @@ pub fn ConversationList(
 ) -> impl IntoView {
     let app = use_app();
     let (shown, failure) = (list.summaries, list.failure);
-    let me = app.user_id().unwrap_or_default();
+    let me = StoredValue::new(app.user_id().unwrap_or_default());
     // What the search box holds, lower-cased: the list shows whom it finds, as one types.
     let query = RwSignal::new(String::new());
+    let found = Memo::new(move |_| {
+        shown.with(|list| {
+            let list = list.as_ref()?;
+            query.with(|query| {
+                Some(
+                    list.iter()
+                        .filter(|s| name_matches(s, query, fold_case))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                )
+            })
+        })
+    });
+    let showing = Memo::new(move |_| {
+        match (
+            shown.with(|s| s.as_ref().map(Vec::is_empty)),
+            found.with(|f| f.as_ref().map(Vec::is_empty)),
+        ) {
+            (None, _) if failure.with(Option::is_some) => Showing::Failed,
+            (None, _) => Showing::Loading,
+            (Some(true), _) => Showing::NoConversations,
+            (_, Some(true)) => Showing::NobodyFound,
+            _ => Showing::Rows,
+        }
+    });
+    let limit = RwSignal::new(ROWS_STEP);
+    let rows = move || {
+        let limit = limit.get();
+        found.with(|found| {
+            found
+                .iter()
+                .flatten()
+                .take(limit)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let total = move || found.with(|found| found.as_ref().map_or(0, Vec::len));
+    // Near the end of what is built, build the next rows.
+    let on_scroll = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(nav) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let near_end = nav.scroll_top() + nav.client_height() > nav.scroll_height() - 400;
+        if near_end && limit.get_untracked() < total() {
+            limit.update(|limit| *limit += ROWS_STEP);
+        }
+    };
 
     view! {
-        <nav class="conversations" aria-label=app.tr(Text::Conversations)>
+        <nav class="conversations" aria-label=app.tr(Text::Conversations) on:scroll=on_scroll>
             <h2>{app.tr(Text::Conversations)}</h2>
             <input class="search" type="search" placeholder=app.tr(Text::SearchByName)
                 aria-label=app.tr(Text::SearchByName)
@@ -31,58 +97,63 @@ pub fn ConversationList(
             <Show when=move || failure.get().is_some()>
                 <p class="error">{move || failure.get().map(|text| app.t(text))}</p>
             </Show>
-            {move || match shown.get() {
-                None if failure.get().is_some() => ().into_any(),
-                None => view! { <p class="muted">{app.t(Text::Loading)}</p> }.into_any(),
-                Some(list) if list.is_empty() => {
-                    view! { <p class="muted">{app.t(Text::NoConversations)}</p> }.into_any()
-                }
-                Some(list) => {
-                    let me = me.clone();
-                    let list: Vec<ConversationSummary> = query.with(|query| {
-                        list.into_iter().filter(|s| name_matches(s, query, fold_case)).collect()
-                    });
-                    if list.is_empty() {
-                        return view! { <p class="muted">{app.t(Text::NobodyFound)}</p> }.into_any();
-                    }
-                    view! {
-                        <ul on:keydown=move_focus>
-                            {list.into_iter().map(|summary| {
-                                let id = summary.conversation_id.clone();
-                                let is_selected = move || selected.with(|s| s.as_ref().is_some_and(|s| s.conversation_id == id));
-                                let preview = summary.last_body.clone().map(|body| {
-                                    if summary.last_sender_id.as_deref() == Some(me.as_str()) {
-                                        format!("{}: {body}", app.t(Text::You))
-                                    } else {
-                                        body
-                                    }
-                                });
-                                let unread_count = summary.unread_count;
-                                let last_at = summary.last_at.clone();
-                                let last_seen_at = summary.other_last_seen_at.clone();
-                                let seen = move || seen_text(app, None, last_seen_at.as_deref());
-                                let pick = summary.clone();
-                                view! {
-                                    <li>
-                                        <button class="conversation" class:selected=is_selected
-                                            data-conversation=summary.conversation_id.clone()
-                                            on:click=move |_| selected.set(Some(pick.clone()))>
-                                            <span class="name">{summary.other_name.clone()}</span>
-                                            <time class="when">{move || short_time(&last_at, app.lang.get().tag())}</time>
-                                            {move || seen().map(|text| view! { <span class="seen">{text}</span> })}
-                                            <span class="preview">{preview}</span>
-                                            {(unread_count > 0).then(|| view! {
-                                                <span class="unread" aria-label=move || unread(app.lang.get(), unread_count)>{unread_count}</span>
-                                            })}
-                                        </button>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }
+            {move || match showing.get() {
+                Showing::Failed => ().into_any(),
+                Showing::Loading => view! { <p class="muted">{app.t(Text::Loading)}</p> }.into_any(),
+                Showing::NoConversations => view! { <p class="muted">{app.t(Text::NoConversations)}</p> }.into_any(),
+                Showing::NobodyFound => view! { <p class="muted">{app.t(Text::NobodyFound)}</p> }.into_any(),
+                // Keyed by the whole summary: a new message rebuilds its own row, not all.
+                Showing::Rows => view! {
+                    <ul on:keydown=move_focus data-count=move || total().to_string()>
+                        <For each=rows key=|summary| summary.clone() let:summary>
+                            <ConversationRow summary=summary me=me selected=selected />
+                        </For>
+                    </ul>
+                }.into_any(),
             }}
         </nav>
+    }
+}
+
+/// One conversation: the other person's name, last seen, the last message and its time,
+/// the unread count.
+#[component]
+fn ConversationRow(
+    summary: ConversationSummary,
+    me: StoredValue<String>,
+    selected: RwSignal<Option<ConversationSummary>>,
+) -> impl IntoView {
+    let app = use_app();
+    let id = summary.conversation_id.clone();
+    let is_selected =
+        move || selected.with(|s| s.as_ref().is_some_and(|s| s.conversation_id == id));
+    let mine = me.with_value(|me| summary.last_sender_id.as_deref() == Some(me.as_str()));
+    let preview = summary.last_body.clone().map(|body| {
+        if mine {
+            format!("{}: {body}", app.t(Text::You))
+        } else {
+            body
+        }
+    });
+    let unread_count = summary.unread_count;
+    let last_at = summary.last_at.clone();
+    let last_seen_at = summary.other_last_seen_at.clone();
+    let seen = move || seen_text(app, None, last_seen_at.as_deref());
+    let pick = summary.clone();
+    view! {
+        <li>
+            <button class="conversation" class:selected=is_selected
+                data-conversation=summary.conversation_id.clone()
+                on:click=move |_| selected.set(Some(pick.clone()))>
+                <span class="name">{summary.other_name.clone()}</span>
+                <time class="when">{move || short_time(&last_at, app.lang.get().tag())}</time>
+                {move || seen().map(|text| view! { <span class="seen">{text}</span> })}
+                <span class="preview">{preview}</span>
+                {(unread_count > 0).then(|| view! {
+                    <span class="unread" aria-label=move || unread(app.lang.get(), unread_count)>{unread_count}</span>
+                })}
+            </button>
+        </li>
     }
 }
 

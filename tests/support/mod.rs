@@ -638,6 +638,51 @@ pub fn api_send(localbase: &Localbase, token: &str, conversation: &str, body: &s
     assert_eq!(status, 201, "message stored: {answer}");
 }
 
+/// Gives the trainer `count` more clients, each with a conversation and a first message,
+/// as sign-up and REST would (the conversation made with the service role, as an
+/// invitation will).
+pub fn seed_clients(localbase: &Localbase, trainer_id: &str, count: usize) {
+    for n in 0..count {
+        let email = format!("bench-client-{n:03}@example.com");
+        let (status, body) = http(
+            localbase,
+            "POST",
+            "/auth/v1/signup",
+            &[("apikey", ANON_KEY)],
+            Some(&json!({ "email": email, "password": PASSWORD,
+                          "data": { "full_name": format!("Клиент {n:03}"), "role": "client" } })),
+        );
+        assert_eq!(status, 200, "sign-up of {email}: {body}");
+        let session: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let token = session["access_token"]
+            .as_str()
+            .expect("a session")
+            .to_string();
+        let client_id = session["user"]["id"].as_str().expect("a user").to_string();
+        let bearer = format!("Bearer {SERVICE_ROLE_KEY}");
+        let (status, body) = http(
+            localbase,
+            "POST",
+            "/rest/v1/conversations",
+            &[
+                ("apikey", SERVICE_ROLE_KEY),
+                ("Authorization", &bearer),
+                ("Prefer", "return=representation"),
+            ],
+            Some(&json!({ "trainer_id": trainer_id, "client_id": client_id })),
+        );
+        assert_eq!(status, 201, "conversation stored: {body}");
+        let rows: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let conversation = rows[0]["id"].as_str().unwrap();
+        api_send(
+            localbase,
+            &token,
+            conversation,
+            &format!("Здравейте! Аз съм клиент {n:03}."),
+        );
+    }
+}
+
 /// Starts recording the page's uncaught errors (a Rust panic shows as `unreachable`).
 pub async fn record_errors(browser: &Client) {
     browser
