@@ -102,11 +102,12 @@ pub fn ConversationList(
                 Showing::Loading => view! { <p class="muted">{app.t(Text::Loading)}</p> }.into_any(),
                 Showing::NoConversations => view! { <p class="muted">{app.t(Text::NoConversations)}</p> }.into_any(),
                 Showing::NobodyFound => view! { <p class="muted">{app.t(Text::NobodyFound)}</p> }.into_any(),
-                // Keyed by the whole summary: a new message rebuilds its own row, not all.
+                // A row is kept while its conversation is listed and follows its summary, so a
+                // click is never lost to a redraw (a message, a receipt, last seen).
                 Showing::Rows => view! {
                     <ul on:keydown=move_focus data-count=move || total().to_string()>
-                        <For each=rows key=|summary| summary.clone() let:summary>
-                            <ConversationRow summary=summary me=me selected=selected />
+                        <For each=rows key=|summary| summary.conversation_id.clone() let:summary>
+                            <ConversationRow summary=summary found=found me=me selected=selected />
                         </For>
                     </ul>
                 }.into_any(),
@@ -116,41 +117,57 @@ pub fn ConversationList(
 }
 
 /// One conversation: the other person's name, last seen, the last message and its time,
-/// the unread count.
+/// the unread count — kept up to date from `found` as long as the row stays.
 #[component]
 fn ConversationRow(
     summary: ConversationSummary,
+    found: Memo<Option<Vec<ConversationSummary>>>,
     me: StoredValue<String>,
     selected: RwSignal<Option<ConversationSummary>>,
 ) -> impl IntoView {
     let app = use_app();
-    let id = summary.conversation_id.clone();
-    let is_selected =
-        move || selected.with(|s| s.as_ref().is_some_and(|s| s.conversation_id == id));
-    let mine = me.with_value(|me| summary.last_sender_id.as_deref() == Some(me.as_str()));
-    let preview = summary.last_body.clone().map(|body| {
-        if mine {
-            format!("{}: {body}", app.t(Text::You))
-        } else {
-            body
-        }
+    let (conversation_id, name) = (summary.conversation_id.clone(), summary.other_name.clone());
+    let id = StoredValue::new(summary.conversation_id.clone());
+    let fresh = Memo::new(move |_| {
+        let latest = id.with_value(|id| {
+            found.with(|found| {
+                found
+                    .iter()
+                    .flatten()
+                    .find(|s| &s.conversation_id == id)
+                    .cloned()
+            })
+        });
+        latest.unwrap_or_else(|| summary.clone())
     });
-    let unread_count = summary.unread_count;
-    let last_at = summary.last_at.clone();
-    let last_seen_at = summary.other_last_seen_at.clone();
-    let seen = move || seen_text(app, None, last_seen_at.as_deref());
-    let pick = summary.clone();
+    let is_selected = move || {
+        id.with_value(|id| selected.with(|s| s.as_ref().is_some_and(|s| &s.conversation_id == id)))
+    };
+    let preview = move || {
+        fresh.with(|s| {
+            let body = s.last_body.clone()?;
+            let mine = me.with_value(|me| s.last_sender_id.as_deref() == Some(me.as_str()));
+            Some(if mine {
+                format!("{}: {body}", app.t(Text::You))
+            } else {
+                body
+            })
+        })
+    };
+    let unread_count = move || fresh.with(|s| s.unread_count);
+    let when = move || fresh.with(|s| short_time(&s.last_at, app.lang.get().tag()));
+    let seen = move || fresh.with(|s| seen_text(app, None, s.other_last_seen_at.as_deref()));
     view! {
         <li>
             <button class="conversation" class:selected=is_selected
-                data-conversation=summary.conversation_id.clone()
-                on:click=move |_| selected.set(Some(pick.clone()))>
-                <span class="name">{summary.other_name.clone()}</span>
-                <time class="when">{move || short_time(&last_at, app.lang.get().tag())}</time>
+                data-conversation=conversation_id
+                on:click=move |_| selected.set(Some(fresh.get_untracked()))>
+                <span class="name">{name}</span>
+                <time class="when">{when}</time>
                 {move || seen().map(|text| view! { <span class="seen">{text}</span> })}
                 <span class="preview">{preview}</span>
-                {(unread_count > 0).then(|| view! {
-                    <span class="unread" aria-label=move || unread(app.lang.get(), unread_count)>{unread_count}</span>
+                {move || (unread_count() > 0).then(|| view! {
+                    <span class="unread" aria-label=move || unread(app.lang.get(), unread_count())>{unread_count}</span>
                 })}
             </button>
         </li>

@@ -394,10 +394,8 @@ pub async fn open_conversation(browser: &Client, conversation_id: &str) {
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css(&selector))
         .await
-        .expect("conversation in the list")
-        .click()
-        .await
-        .expect("open conversation");
+        .expect("conversation in the list");
+    click(browser, &selector).await;
     wait_subscribed(browser).await;
 }
 
@@ -738,17 +736,26 @@ pub async fn wait_for_ticks(browser: &Client, text: &str, state: &str, within: D
     .await;
 }
 
-/// Clicks the first element matching `selector`.
+/// Clicks the first element matching `selector`. The list redraws a conversation's row when
+/// its summary changes (a message, a read receipt, last seen), so an element found a moment
+/// ago may be gone: it is found again, as a person would aim again.
 pub async fn click(browser: &Client, selector: &str) {
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(selector))
-        .await
-        .unwrap_or_else(|_| panic!("{selector} on the page"))
-        .click()
-        .await
-        .unwrap_or_else(|_| panic!("{selector} clicked"));
+    let started = Instant::now();
+    loop {
+        let element = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|_| panic!("{selector} on the page"));
+        match element.click().await {
+            Ok(()) => return,
+            Err(error) if started.elapsed() > Duration::from_secs(10) => {
+                panic!("{selector} clicked: {error}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 /// The text of the first element matching `selector`, if there is one.
