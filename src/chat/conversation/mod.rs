@@ -284,8 +284,11 @@ impl Conversation {
                             store.apply_history(rows, first_page)
                         }
                     });
-                    if !gap && self.unread_at_open > 0 {
-                        // Before marking them read: where the divider goes.
+                    // Where the divider goes: decided by the first history read, before
+                    // anything is marked read. (SUBSCRIBED and "Subscribed to PostgreSQL" may
+                    // both read the history; the later answer comes after the marking.)
+                    let first_read = !self.loaded.try_get_untracked().unwrap_or(true);
+                    if !gap && first_read && self.unread_at_open > 0 {
                         let me = self.app.user_id().unwrap_or_default();
                         let first = self.store.try_with_untracked(|s| s.first_unread(&me));
                         self.first_unread.try_set(first.flatten());
