@@ -17,7 +17,7 @@ const CLIENT2_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
 /// message (`bench#N#`) first appears inside `ol.messages`, and when the first
 /// `button.conversation` appears (ms since navigation).
 const WATCH: &str = r#"
-window.__seen = {}; window.__waiting = {}; window.__listAt = null;
+window.__seen = {}; window.__waiting = {}; window.__listAt = null; window.__marks = {};
 window.__wait = (key) => new Promise((resolve) => {
   if (window.__seen[key]) resolve(window.__seen[key]); else window.__waiting[key] = resolve;
 });
@@ -25,6 +25,11 @@ new MutationObserver((records) => {
   const now = performance.timeOrigin + performance.now();
   if (window.__listAt === null && document.querySelector('button.conversation')) {
     window.__listAt = performance.now();
+  }
+  for (const selector of ['.loading', '.shell', '.conversations', 'header']) {
+    if (!(selector in window.__marks) && document.querySelector(selector)) {
+      window.__marks[selector] = performance.now();
+    }
   }
   for (const record of records) {
     const nodes = record.type === 'characterData' ? [record.target] : record.addedNodes;
@@ -58,6 +63,7 @@ const decode = (data) => typeof data === 'string' ? data
 const NativeWebSocket = window.WebSocket;
 window.WebSocket = class extends NativeWebSocket {
   constructor(...args) {
+    if (!('socket' in window.__marks)) window.__marks.socket = performance.now();
     super(...args);
     this.addEventListener('message', (event) => traceAt('received', decode(event.data), now()));
   }
@@ -392,13 +398,43 @@ async fn visit_twice(
 ) -> Option<(f64, f64)> {
     let browser = signed_in_browser(driver, url, session).await;
     let mut times = [0.0; 2];
-    for time in &mut times {
+    for (time, visit) in times.iter_mut().zip(["cold", "warm"]) {
         browser.goto(url).await.unwrap();
         let at = browser.execute_async(script, args.clone()).await.ok()?;
         *time = at.as_f64()?;
+        print_startup(&browser, visit, *time).await;
     }
     let _ = browser.close().await;
     Some((times[0], times[1]))
+}
+
+/// Prints what the page fetched before the list showed (`at` ms after navigation), from
+/// the browser's resource timing: which request waited for which.
+async fn print_startup(browser: &Client, visit: &str, at: f64) {
+    let Ok(entries) = browser
+        .execute(
+            "return performance.getEntriesByType('resource')
+               .concat(performance.getEntriesByType('navigation'))
+               .map(e => [e.name.replace(/^.*\\/(?=[^/]+\\/?$)/, '').slice(0, 40), e.startTime, e.responseEnd])
+               .concat(Object.entries(window.__marks || {}).map(([name, at]) => [name, at, at]));",
+            vec![],
+        )
+        .await
+    else {
+        return;
+    };
+    let mut line = format!("    {visit} ({at:.0} ms):");
+    for entry in entries.as_array().into_iter().flatten() {
+        let (Some(name), Some(start), Some(end)) =
+            (entry[0].as_str(), entry[1].as_f64(), entry[2].as_f64())
+        else {
+            continue;
+        };
+        if start <= at {
+            line.push_str(&format!(" {name} {start:.0}–{end:.0};"));
+        }
+    }
+    println!("{line}");
 }
 
 /// Started in a receiving page: sums how late a 10 ms timer fires beyond 1 ms, i.e. how

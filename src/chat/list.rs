@@ -12,7 +12,7 @@ use crate::api::rest;
 use crate::context::AppContext;
 use crate::i18n::Text;
 use crate::storage;
-use crate::task::Tasks;
+use crate::task::{start_now, Tasks};
 
 /// Asks for a new list this close together share one fetch (in a burst of messages the
 /// list is redrawn a few times a second, not once per message).
@@ -59,8 +59,10 @@ pub fn use_conversation_list(
             return;
         };
         fetches.set_value(number);
+        // Sent now: the first one travels while the rest of the screen is built.
+        let request = start_now(async move { rest::conversation_summaries(&config, &token).await });
         tasks.spawn(async move {
-            let result = rest::conversation_summaries(&config, &token).await;
+            let result = request.await;
             if fetches.try_get_value() != Some(number) {
                 return; // a newer fetch is under way; its answer is the one to show
             }
@@ -81,10 +83,10 @@ pub fn use_conversation_list(
     // One event asks several times (the inbox's broadcast, the stored row, the read
     // receipt): asks within COALESCE_MS share one fetch, made after the first of them.
     let pending = StoredValue::new_local(None::<Timeout>);
+    fetch(); // the first list of the session: at once
     Effect::new(move |started: Option<()>| {
         app.list_version.track();
         if started.is_none() {
-            fetch(); // the first list of the session: at once
             return;
         }
         if pending.try_with_value(Option::is_some).unwrap_or(true) {

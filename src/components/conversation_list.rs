@@ -1,6 +1,8 @@
 //! The conversation list: the other person's name, the last message, its time and the
 //! unread count (the data comes from `chat::list`).
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 
 use super::seen::seen_text;
@@ -11,8 +13,11 @@ use crate::context::use_app;
 use crate::i18n::{unread, Text};
 use crate::intl::fold_case;
 
-/// Rows built at first, and added as the person scrolls down: a trainer with 200 clients
-/// sees the top of the list as soon as one with a handful would.
+/// Rows built at first (more than a tall screen shows): a trainer with 200 clients sees
+/// the top of the list as soon as one with a handful would.
+const FIRST_ROWS: usize = 16;
+
+/// Rows built once the first are on screen, and added again as the person scrolls down.
 const ROWS_STEP: usize = 40;
 
 /// What the list area shows.
@@ -60,7 +65,20 @@ pub fn ConversationList(
             _ => Showing::Rows,
         }
     });
-    let limit = RwSignal::new(ROWS_STEP);
+    let limit = RwSignal::new(FIRST_ROWS);
+    // Once the first rows are drawn, the rest of a step follows (before any scrolling).
+    Effect::new(move |_| {
+        if showing.get() == Showing::Rows && limit.get_untracked() < ROWS_STEP {
+            request_animation_frame(move || {
+                set_timeout(
+                    move || {
+                        limit.try_set(ROWS_STEP);
+                    },
+                    Duration::ZERO,
+                )
+            });
+        }
+    });
     let rows = move || {
         let limit = limit.get();
         found.with(|found| {

@@ -28,11 +28,12 @@ use crate::session;
 #[component]
 pub fn Shell() -> impl IntoView {
     let app = use_app();
+    // First: its request travels while the rest is built.
+    let selected = RwSignal::new(None::<ConversationSummary>);
+    let list = use_conversation_list(app, selected);
     let client = use_realtime(app);
     let delivery = use_delivery(app);
     provide_context(delivery);
-    let selected = RwSignal::new(None::<ConversationSummary>);
-    let list = use_conversation_list(app, selected);
     let notifications = use_notifications(app, list, selected);
     let inbox_rows = InboxRows::new();
     provide_context(inbox_rows);

@@ -29,7 +29,7 @@ use crate::i18n::Text;
 use crate::realtime::{
     ChangesFilter, ChannelEvent, ChannelHandle, JoinConfig, PresenceConfig, Status,
 };
-use crate::task::Tasks;
+use crate::task::{Flight, Tasks};
 use crate::time::format_micros;
 
 /// Handle to the open conversation; cheap to copy into event handlers.
@@ -62,8 +62,11 @@ pub struct Conversation {
     /// Messages written in this view, announced by broadcast once stored.
     sent_here: StoredValue<Vec<String>>,
     confirm_timer: StoredValue<Option<Timeout>, LocalStorage>,
-    /// A mark-read request is out; `true` inside when another was asked for meanwhile.
-    marking: StoredValue<Option<bool>>,
+    /// Mark-read requests, one at a time.
+    marking: StoredValue<Flight>,
+    /// History and gap reads, one at a time (SUBSCRIBED and "Subscribed to PostgreSQL"
+    /// both ask for one): a second identical read would only cost, and answer late.
+    reading: StoredValue<Flight>,
     tasks: StoredValue<Tasks>,
     delivery: Delivery,
     app: AppContext,
@@ -108,7 +111,8 @@ pub fn use_conversation(
         channel: StoredValue::new_local(None),
         sent_here: StoredValue::new(Vec::new()),
         confirm_timer: StoredValue::new_local(None),
-        marking: StoredValue::new(None),
+        marking: StoredValue::new(Flight::default()),
+        reading: StoredValue::new(Flight::default()),
         tasks: StoredValue::new(Tasks::of_current_owner()),
         delivery,
         app,
@@ -251,30 +255,40 @@ impl Conversation {
 
     /// History on the first SUBSCRIBED; on every later one, whatever was missed.
     fn fill_gap(self) {
-        self.fill_gap_attempt(0);
+        if !self.reading.try_update_value(Flight::ask).unwrap_or(false) {
+            return; // one is out; another follows it from where it ends
+        }
+        self.spawn(async move {
+            loop {
+                self.read_missing().await;
+                if self.reading.try_update_value(Flight::land) != Some(true) {
+                    break;
+                }
+            }
+        });
     }
 
-    /// A failed read is tried again after 1, 2, 4… s (at most 30 s apart) while the
+    /// Reads the first history page, or what came after the newest message shown. A
+    /// failed read is tried again after 1, 2, 4… s (at most 30 s apart) while the
     /// conversation is open: the channel may stay joined for hours, and waiting for its
     /// next SUBSCRIBED would leave the history missing as long.
-    fn fill_gap_attempt(self, attempt: u32) {
-        let (Some(id), Some(token), config) = (self.id(), self.app.token(), self.app.config())
-        else {
-            return;
-        };
-        let since = self
-            .store
-            .try_with_untracked(MessageStore::gap_fill_since)
-            .flatten();
-        let first_page = first_page_size(self.unread_at_open);
-        self.spawn(async move {
+    async fn read_missing(self) {
+        for attempt in 0u32.. {
+            let (Some(id), Some(token), config) = (self.id(), self.app.token(), self.app.config())
+            else {
+                return;
+            };
+            let since = self
+                .store
+                .try_with_untracked(MessageStore::gap_fill_since)
+                .flatten();
+            let first_page = first_page_size(self.unread_at_open);
             let gap = since.is_some();
             let which = match since {
                 Some(since) => Rows::Since(since),
                 None => Rows::Newest(first_page),
             };
-            let rows = rest::messages(&config, &token, &id, &which).await;
-            match rows {
+            match rest::messages(&config, &token, &id, &which).await {
                 Ok(rows) => {
                     self.problem.try_set(None);
                     self.store.try_update(|store| {
@@ -285,8 +299,7 @@ impl Conversation {
                         }
                     });
                     // Where the divider goes: decided by the first history read, before
-                    // anything is marked read. (SUBSCRIBED and "Subscribed to PostgreSQL" may
-                    // both read the history; the later answer comes after the marking.)
+                    // anything is marked read.
                     let first_read = !self.loaded.try_get_untracked().unwrap_or(true);
                     if !gap && first_read && self.unread_at_open > 0 {
                         let me = self.app.user_id().unwrap_or_default();
@@ -297,15 +310,15 @@ impl Conversation {
                     self.mark_read();
                     // Unread counts come from the database; re-read them after a gap.
                     self.app.refresh_list();
+                    return;
                 }
                 Err(error) => {
                     self.report(&error);
                     let wait_ms = (1000u32 << attempt.min(5)).min(30_000);
                     gloo_timers::future::TimeoutFuture::new(wait_ms).await;
-                    self.fill_gap_attempt(attempt + 1);
                 }
             }
-        });
+        }
     }
 
     /// Loads the page before the oldest message shown, if there is one and none is on

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Conversation;
 use crate::api::rest;
+use crate::task::Flight;
 use crate::time::format_micros;
 
 /// Pause before marking again what arrived while a request was under way.
@@ -33,49 +34,37 @@ impl Conversation {
         if !unread || !visible {
             return;
         }
-        let busy = self
-            .marking
-            .try_update_value(|marking| match marking {
-                Some(again) => {
-                    *again = true;
-                    true
+        if !self.marking.try_update_value(Flight::ask).unwrap_or(false) {
+            return; // one is out; another follows it and marks these too
+        }
+        self.spawn(async move {
+            loop {
+                self.mark_read_now().await;
+                // More arrived meanwhile: mark them too, after a pause, so that a burst of
+                // messages costs a few requests a second, not one per message.
+                if self.marking.try_update_value(Flight::land) != Some(true) {
+                    break;
                 }
-                None => {
-                    *marking = Some(false);
-                    false
-                }
-            })
-            .unwrap_or(true);
-        let (false, Some(id), Some(token)) = (busy, self.id(), self.app.token()) else {
+                gloo_timers::future::TimeoutFuture::new(MARK_READ_GAP_MS).await;
+            }
+        });
+    }
+
+    async fn mark_read_now(self) {
+        let (Some(id), Some(token)) = (self.id(), self.app.token()) else {
             return;
         };
         let config = self.app.config();
-        self.spawn(async move {
-            match rest::mark_conversation_read(&config, &token, &id).await {
-                Ok(ids) if !ids.is_empty() => {
-                    let read_at = format_micros((self.app.server_now_ms() * 1000.0) as i64);
-                    self.store
-                        .try_update(|store| store.mark_read(&ids, &read_at));
-                    self.broadcast("message_read", json!({ "ids": ids, "read_at": read_at }));
-                    self.app.refresh_list();
-                }
-                Ok(_) => {}
-                Err(error) => self.report(&error),
+        match rest::mark_conversation_read(&config, &token, &id).await {
+            Ok(ids) if !ids.is_empty() => {
+                let read_at = format_micros((self.app.server_now_ms() * 1000.0) as i64);
+                self.store
+                    .try_update(|store| store.mark_read(&ids, &read_at));
+                self.broadcast("message_read", json!({ "ids": ids, "read_at": read_at }));
+                self.app.refresh_list();
             }
-            // More arrived meanwhile: mark them too, after a pause, so that a burst of
-            // messages costs a few requests a second, not one per message.
-            let again = self
-                .marking
-                .try_update_value(|marking| marking.replace(false))
-                .flatten()
-                .unwrap_or(false);
-            if again {
-                gloo_timers::future::TimeoutFuture::new(MARK_READ_GAP_MS).await;
-            }
-            self.marking.try_update_value(|marking| marking.take());
-            if again {
-                self.mark_read();
-            }
-        });
+            Ok(_) => {}
+            Err(error) => self.report(&error),
+        }
     }
 }
