@@ -113,7 +113,8 @@ async function keepShell(response) {
   // URLs made absolute, so a file named twice is fetched once (addAll refuses duplicates).
   const files = new Set([new URL('config.json', self.registration.scope).href]);
   // Attribute values may be quoted or not (the release build's HTML is minified).
-  for (const match of html.matchAll(/(?:href|src|module_or_path:)\s*=?\s*["']?([^"'\s>]+\.(?:js|wasm|css|png|svg|webmanifest))/g)) {
+  // A name ends where its value does: `config.json` is not `config.js`.
+  for (const match of html.matchAll(/(?:href|src|module_or_path:)\s*=?\s*["']?([^"'\s>]+\.(?:js|wasm|css|png|svg|webmanifest))(?=["'\s>])/g)) {
     files.add(new URL(match[1], self.registration.scope).href);
   }
   const cache = await caches.open(version);

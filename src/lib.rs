@@ -39,6 +39,7 @@ pub fn App() -> impl IntoView {
     let lang = storage::load::<String>(LANG_KEY)
         .map(|tag| Lang::from_tag(&tag))
         .unwrap_or_else(|| Lang::from_tag(&browser::preferred_language()));
+    chat::invitation::take_from_address();
     let app = AppContext::new(Config::default(), lang);
     provide_context(app);
     let ready = RwSignal::new(false);

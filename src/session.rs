@@ -88,6 +88,24 @@ pub async fn sign_in(
     Ok(())
 }
 
+/// Creates a trainer account and signs in with it: `Ok(true)` when signed in, `Ok(false)`
+/// when the project first wants the e-mail address confirmed.
+pub async fn sign_up(
+    app: AppContext,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> Result<bool, crate::api::ApiError> {
+    let sent = js_sys::Date::now();
+    match auth::sign_up(&app.config(), name, email, password).await? {
+        Some(session) => {
+            adopt_fresh(app, session, sent, js_sys::Date::now());
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
 /// Keeps the session fresh while the app runs: a timer by the server's clock, a check on
 /// every wake-up (the timer may have slept with the laptop), and other tabs' sessions
 /// taken over as they change. Call once, from the root component.
@@ -214,6 +232,7 @@ pub fn sign_out_locally(app: AppContext) {
     if let Some(user_id) = app.user_id() {
         crate::chat::delivery::forget(&user_id);
         crate::chat::list::forget(&user_id);
+        crate::chat::account::forget(&user_id);
     }
     storage::remove(SESSION_KEY);
     app.ended.try_set(None);

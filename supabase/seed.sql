@@ -21,6 +21,10 @@ select u.id::text, u.id, jsonb_build_object('sub', u.id::text, 'email', u.email)
 from auth.users u
 where u.id in ('a1000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000002', 'a1000000-0000-4000-8000-000000000003');
 
+-- Sign-ups are trainer accounts; these two are clients (in the app: by invitation).
+update public.profiles set role = 'client'
+where id in ('a1000000-0000-4000-8000-000000000002', 'a1000000-0000-4000-8000-000000000003');
+
 insert into public.conversations (id, trainer_id, client_id) values
   ('c1000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000002'),
   ('c1000000-0000-4000-8000-000000000002', 'a1000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000003');

@@ -246,8 +246,7 @@ async fn the_whole_history_reads_like_a_messenger() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_trainer_with_many_clients_sees_the_top_at_once_and_finds_anyone() {
     let localbase = Localbase::start_with(&["--max-signups-per-window", "100"]);
-    let trainer_id = api_sign_in(&localbase, TRAINER).1;
-    tokio::task::block_in_place(|| seed_clients(&localbase, &trainer_id, 60));
+    tokio::task::block_in_place(|| seed_clients(&localbase, 60));
     let driver = Driver::start();
     let trainer = driver.browser().await;
     sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;

@@ -850,8 +850,7 @@ pub async fn main() {
         "{} more clients for the trainer, then their list…",
         options.clients
     );
-    let trainer_id = api_sign_in(&localbase, TRAINER).1;
-    tokio::task::block_in_place(|| seed_clients(&localbase, &trainer_id, options.clients));
+    tokio::task::block_in_place(|| seed_clients(&localbase, options.clients));
     let listed = options.clients + 2; // and the demo's two
     let (mut long_cold, mut long_warm) = (Vec::new(), Vec::new());
     for _ in 0..3 {

@@ -84,7 +84,7 @@ test('signUp auto-confirms and signs in; a taken e-mail is user_already_exists',
 
   // The database trigger made a profile, readable by its owner.
   const profile = await supabase.from('profiles').select('full_name,role').eq('id', data.user.id).single()
-  assert.deepEqual(profile.data, { full_name: 'New Person', role: 'client' })
+  assert.deepEqual(profile.data, { full_name: 'New Person', role: 'trainer' }) // a sign-up trains; clients are invited
 
   const again = await client().auth.signUp({ email: email.toUpperCase(), password: 'a-good-password' })
   assert.equal(again.error.code, 'user_already_exists')

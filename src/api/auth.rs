@@ -1,4 +1,4 @@
-//! Supabase Auth: password sign-in, refresh, sign-out.
+//! Supabase Auth: sign-up, password sign-in, refresh, password change, sign-out.
 
 use gloo_net::http::{Request, RequestBuilder};
 use serde::{Deserialize, Serialize};
@@ -74,6 +74,41 @@ pub async fn sign_in(config: &Config, email: &str, password: &str) -> Result<Ses
         json!({ "email": email.trim(), "password": password }),
     )
     .await
+}
+
+/// Creates an account (a trainer's; clients come by invitation). `Some` session when the
+/// project confirms e-mail addresses at once (localbase, or "Confirm email" off); `None`
+/// when the person must first follow the link mailed to them.
+pub async fn sign_up(
+    config: &Config,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> Result<Option<Session>, ApiError> {
+    let url = format!("{}/auth/v1/signup", config.supabase_url);
+    let builder = anon(Request::post(&url), config).header(
+        "Authorization",
+        &format!("Bearer {}", config.supabase_anon_key),
+    );
+    let body = json!({ "email": email.trim(), "password": password,
+                       "data": { "full_name": name.trim() } });
+    let answer: Value = call(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new()).await?;
+    // A session, or only the new user while the address waits for confirmation.
+    Ok(serde_json::from_value(answer).ok())
+}
+
+/// A new password for the signed-in person.
+pub async fn change_password(
+    config: &Config,
+    access_token: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    let url = format!("{}/auth/v1/user", config.supabase_url);
+    let builder =
+        anon(Request::put(&url), config).header("Authorization", &format!("Bearer {access_token}"));
+    let body = json!({ "password": password });
+    call::<Value>(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new()).await?;
+    Ok(())
 }
 
 pub async fn refresh(config: &Config, refresh_token: &str) -> Result<Session, ApiError> {

@@ -1,6 +1,7 @@
 //! HTTP clients for Supabase Auth (GoTrue) and PostgREST, with one error type that the UI
 //! turns into a sentence.
 
+pub mod account;
 pub mod auth;
 pub mod fetch;
 pub mod rest;
@@ -35,8 +36,8 @@ impl ApiError {
             ApiError::Network(_) => Text::NetworkError,
             ApiError::InvalidCredentials => Text::InvalidCredentials,
             ApiError::Unauthorized(_) => Text::SessionExpired,
-            ApiError::Http { code, .. } if code == "42501" => Text::NotAllowed,
-            ApiError::Http { .. } | ApiError::Decode(_) => Text::ServerError,
+            ApiError::Http { code, message, .. } => refusal(code, message),
+            ApiError::Decode(_) => Text::ServerError,
         }
     }
 
@@ -47,6 +48,27 @@ impl ApiError {
             ApiError::Http { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
+    }
+}
+
+/// What the server's refusal means to the person: by GoTrue's or PostgreSQL's code, and
+/// for the database's own refusals (`raise exception 'invitation_used'`) by name.
+fn refusal(code: &str, message: &str) -> Text {
+    match (code, message) {
+        ("42501", _) => Text::NotAllowed,
+        (_, "invitation_not_found") => Text::InvitationNotFound,
+        (_, "invitation_used") => Text::InvitationUsed,
+        (_, "invitation_expired") => Text::InvitationExpired,
+        (_, "invitation_revoked") => Text::InvitationRevoked,
+        (_, "invitation_own") => Text::InvitationOwn,
+        (_, "invitation_too_many") => Text::TooManyInvitations,
+        (_, "invitation_bad_email") | ("email_address_invalid", _) => Text::InvalidEmail,
+        ("user_already_exists" | "email_exists", _) => Text::EmailTaken,
+        ("weak_password", _) => Text::WeakPassword,
+        ("validation_failed", message) if message.contains("mail") => Text::InvalidEmail,
+        ("validation_failed", message) if message.contains("assword") => Text::WeakPassword,
+        ("over_request_rate_limit" | "over_email_send_rate_limit", _) => Text::TooManyTries,
+        _ => Text::ServerError,
     }
 }
 
@@ -136,5 +158,46 @@ mod tests {
             ApiError::Unauthorized(_)
         ));
         assert!(error_from_body(503, "<html>").is_transient());
+    }
+
+    #[test]
+    fn refusals_by_the_database_and_auth_are_named_to_the_person() {
+        let said = |status, body| error_from_body(status, body).text();
+        assert_eq!(
+            said(
+                400,
+                r#"{"code":"P0001","message":"invitation_used","details":null}"#
+            ),
+            Text::InvitationUsed
+        );
+        assert_eq!(
+            said(400, r#"{"code":"P0001","message":"invitation_expired"}"#),
+            Text::InvitationExpired
+        );
+        assert_eq!(
+            said(
+                422,
+                r#"{"code":422,"error_code":"user_already_exists","msg":"User already registered"}"#
+            ),
+            Text::EmailTaken
+        );
+        assert_eq!(
+            said(
+                422,
+                r#"{"code":"weak_password","message":"Password should be at least 6 characters."}"#
+            ),
+            Text::WeakPassword
+        );
+        assert_eq!(
+            said(
+                400,
+                r#"{"code":"validation_failed","message":"Unable to validate email address: invalid format"}"#
+            ),
+            Text::InvalidEmail
+        );
+        assert_eq!(
+            said(400, r#"{"code":"P0001","message":"something else"}"#),
+            Text::ServerError
+        );
     }
 }

@@ -13,19 +13,23 @@ use crate::config::Config;
 /// How many messages a page of history holds (a conversation opens with at least one).
 pub const HISTORY_PAGE: usize = 50;
 
-fn authorised(builder: RequestBuilder, config: &Config, token: &str) -> RequestBuilder {
+pub(super) fn authorised(builder: RequestBuilder, config: &Config, token: &str) -> RequestBuilder {
     builder
         .header("apikey", &config.supabase_anon_key)
         .header("Authorization", &format!("Bearer {token}"))
 }
 
-async fn get<T: DeserializeOwned>(config: &Config, token: &str, path: &str) -> Result<T, ApiError> {
+pub(super) async fn get<T: DeserializeOwned>(
+    config: &Config,
+    token: &str,
+    path: &str,
+) -> Result<T, ApiError> {
     let url = format!("{}/rest/v1/{path}", config.supabase_url);
     let builder = authorised(Request::get(&url), config, token);
     call(builder, None, REQUEST_TIMEOUT_MS, Abort::new()).await
 }
 
-async fn post<T: DeserializeOwned>(
+pub(super) async fn post<T: DeserializeOwned>(
     config: &Config,
     token: &str,
     path: &str,

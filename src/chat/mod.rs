@@ -2,10 +2,12 @@
 //! connection, the inbox channel, delivery of the outbox, the conversation list, and the
 //! open conversation. Components only render what these hold.
 
+pub mod account;
 pub mod conversation;
 pub mod delivery;
 pub mod here;
 pub mod inbox;
+pub mod invitation;
 pub mod links;
 pub mod list;
 pub mod model;

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use super::invitations::Invitations;
 use super::seen::seen_text;
 use crate::browser::short_time;
+use crate::chat::account::Account;
 use crate::chat::list::ConversationList as ListState;
 use crate::chat::model::{name_matches, ConversationSummary};
 use crate::context::use_app;
@@ -34,6 +36,7 @@ enum Showing {
 pub fn ConversationList(
     list: ListState,
     selected: RwSignal<Option<ConversationSummary>>,
+    account: Account,
 ) -> impl IntoView {
     let app = use_app();
     let (shown, failure) = (list.summaries, list.failure);
@@ -109,6 +112,7 @@ pub fn ConversationList(
     view! {
         <nav class="conversations" aria-label=app.tr(Text::Conversations) on:scroll=on_scroll>
             <h2>{app.tr(Text::Conversations)}</h2>
+            {move || account.is_trainer().then(|| view! { <Invitations /> })}
             <input class="search" type="search" placeholder=app.tr(Text::SearchByName)
                 aria-label=app.tr(Text::SearchByName)
                 on:input=move |ev| query.set(fold_case(event_target_value(&ev).trim())) />
@@ -144,7 +148,7 @@ fn ConversationRow(
     selected: RwSignal<Option<ConversationSummary>>,
 ) -> impl IntoView {
     let app = use_app();
-    let (conversation_id, name) = (summary.conversation_id.clone(), summary.other_name.clone());
+    let conversation_id = summary.conversation_id.clone();
     let id = StoredValue::new(summary.conversation_id.clone());
     let fresh = Memo::new(move |_| {
         let latest = id.with_value(|id| {
@@ -180,7 +184,7 @@ fn ConversationRow(
             <button class="conversation" class:selected=is_selected
                 data-conversation=conversation_id
                 on:click=move |_| selected.set(Some(fresh.get_untracked()))>
-                <span class="name">{name}</span>
+                <span class="name">{move || fresh.with(|s| s.other_name.clone())}</span>
                 <time class="when">{when}</time>
                 {move || seen().map(|text| view! { <span class="seen">{text}</span> })}
                 <span class="preview">{preview}</span>

@@ -1,10 +1,12 @@
 //! UI components, one per file.
 
+pub mod account_panel;
 pub mod channel_status;
 pub mod chat_view;
 pub mod composer;
 pub mod conversation_list;
 pub mod diagnostics;
+pub mod invitations;
 pub mod message_bubble;
 pub mod message_list;
 pub mod seen;

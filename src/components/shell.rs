@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use super::account_panel::AccountPanel;
 use super::diagnostics::Diagnostics;
 use super::theme_toggle::ThemeToggle;
 use leptos::task::spawn_local;
@@ -12,9 +13,11 @@ use leptos::task::spawn_local;
 use super::chat_view::ChatView;
 use super::conversation_list::ConversationList;
 use crate::badge;
+use crate::chat::account::use_account;
 use crate::chat::delivery::use_delivery;
 use crate::chat::here::use_here;
 use crate::chat::inbox::{use_inbox, InboxRows};
+use crate::chat::invitation::use_invitation;
 use crate::chat::list::use_conversation_list;
 use crate::chat::model::ConversationSummary;
 use crate::chat::notifications::use_notifications;
@@ -31,6 +34,8 @@ pub fn Shell() -> impl IntoView {
     // First: its request travels while the rest is built.
     let selected = RwSignal::new(None::<ConversationSummary>);
     let list = use_conversation_list(app, selected);
+    let account = use_account(app);
+    let joining = use_invitation(app, account, list, selected);
     let client = use_realtime(app);
     let delivery = use_delivery(app);
     provide_context(delivery);
@@ -61,10 +66,6 @@ pub fn Shell() -> impl IntoView {
     let last_seen_at = Memo::new(move |_| {
         selected.with(|s| s.as_ref().and_then(|s| s.other_last_seen_at.clone()))
     });
-    let my_name = app
-        .session
-        .with_untracked(|s| s.as_ref().and_then(|s| s.user.email.clone()))
-        .unwrap_or_default();
     // Signing out deletes unsent messages from the device: the person confirms that.
     let unsent = Memo::new(move |_| delivery.outbox.with(|outbox| outbox.items().len()));
     // Not live: how many messages wait for the connection, too.
@@ -87,7 +88,7 @@ pub fn Shell() -> impl IntoView {
         <div class="shell" class:has-selection=move || selected_id.get().is_some()>
             <header class="topbar">
                 <span class="brand">"Coach Chat"</span>
-                <span class="me">{my_name}</span>
+                <AccountPanel account=account />
                 <span class="live" data-status=move || inbox.get().to_string() role="status">{live}</span>
                 <Show when=move || notifications.permission.get() != Permission::Unsupported>
                     <button class="notifications" on:click=move |_| notifications.toggle()
@@ -119,7 +120,13 @@ pub fn Shell() -> impl IntoView {
                     <button class="cancel" on:click=move |_| confirming.set(false)>{app.tr(Text::Cancel)}</button>
                 </div>
             </Show>
-            <ConversationList list=list selected=selected />
+            {move || joining.get().map(|text| view! {
+                <p class="error joining" role="alert">
+                    {app.t(text)}
+                    <button type="button" class="close" on:click=move |_| joining.set(None)>{app.tr(Text::Close)}</button>
+                </p>
+            })}
+            <ConversationList list=list selected=selected account=account />
             {move || match (selected_id.get(), selected.get_untracked()) {
                 (Some(_), Some(summary)) => view! { <ChatView summary=summary last_seen_at=last_seen_at on_back=on_back /> }.into_any(),
                 _ => view! { <section class="chat placeholder"><p class="muted">{app.t(Text::PickConversation)}</p></section> }.into_any(),

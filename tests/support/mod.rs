@@ -66,8 +66,16 @@ impl Localbase {
             "{} is missing: build the app first (trunk build --release)",
             dist.display()
         );
-        let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst) + std::process::id() as u16 % 50;
-        let base = 55000 + slot * 10;
+        // Ports in use (a server of another test binary still stopping) are skipped.
+        let base = loop {
+            let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst) + std::process::id() as u16 % 50;
+            let base = 55000 + slot % 400 * 10;
+            let free = (1..=3)
+                .all(|offset| std::net::TcpListener::bind(("127.0.0.1", base + offset)).is_ok());
+            if free {
+                break base;
+            }
+        };
         let data_dir = workspace().join(format!("target/e2e/localbase-{base}"));
         let _ = std::fs::remove_dir_all(&data_dir);
         let mut localbase = Localbase {
@@ -636,10 +644,10 @@ pub fn api_send(localbase: &Localbase, token: &str, conversation: &str, body: &s
     assert_eq!(status, 201, "message stored: {answer}");
 }
 
-/// Gives the trainer `count` more clients, each with a conversation and a first message,
-/// as sign-up and REST would (the conversation made with the service role, as an
-/// invitation will).
-pub fn seed_clients(localbase: &Localbase, trainer_id: &str, count: usize) {
+/// `count` new clients of the demo trainer, each invited (the trainer's invitation, the
+/// client's sign-up and acceptance) and with a first message to the trainer.
+pub fn seed_clients(localbase: &Localbase, count: usize) {
+    let trainer = api_sign_in(localbase, TRAINER).0;
     for n in 0..count {
         let email = format!("bench-client-{n:03}@example.com");
         let (status, body) = http(
@@ -648,7 +656,7 @@ pub fn seed_clients(localbase: &Localbase, trainer_id: &str, count: usize) {
             "/auth/v1/signup",
             &[("apikey", ANON_KEY)],
             Some(&json!({ "email": email, "password": PASSWORD,
-                          "data": { "full_name": format!("Клиент {n:03}"), "role": "client" } })),
+                          "data": { "full_name": format!("Клиент {n:03}") } })),
         );
         assert_eq!(status, 200, "sign-up of {email}: {body}");
         let session: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -656,29 +664,39 @@ pub fn seed_clients(localbase: &Localbase, trainer_id: &str, count: usize) {
             .as_str()
             .expect("a session")
             .to_string();
-        let client_id = session["user"]["id"].as_str().expect("a user").to_string();
-        let bearer = format!("Bearer {SERVICE_ROLE_KEY}");
-        let (status, body) = http(
+        let invitation = rpc(localbase, &trainer, "create_invitation", json!({}));
+        let conversation = rpc(
             localbase,
-            "POST",
-            "/rest/v1/conversations",
-            &[
-                ("apikey", SERVICE_ROLE_KEY),
-                ("Authorization", &bearer),
-                ("Prefer", "return=representation"),
-            ],
-            Some(&json!({ "trainer_id": trainer_id, "client_id": client_id })),
+            &token,
+            "accept_invitation",
+            json!({ "token": invitation[0]["token"] }),
         );
-        assert_eq!(status, 201, "conversation stored: {body}");
-        let rows: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let conversation = rows[0]["id"].as_str().unwrap();
         api_send(
             localbase,
             &token,
-            conversation,
+            conversation.as_str().expect("a conversation"),
             &format!("Здравейте! Аз съм клиент {n:03}."),
         );
     }
+}
+
+/// Calls a database function over REST as the holder of `token`; its answer.
+pub fn rpc(
+    localbase: &Localbase,
+    token: &str,
+    function: &str,
+    args: serde_json::Value,
+) -> serde_json::Value {
+    let bearer = format!("Bearer {token}");
+    let (status, body) = http(
+        localbase,
+        "POST",
+        &format!("/rest/v1/rpc/{function}"),
+        &[("apikey", ANON_KEY), ("Authorization", &bearer)],
+        Some(&args),
+    );
+    assert_eq!(status, 200, "{function}: {body}");
+    serde_json::from_str(&body).unwrap()
 }
 
 /// Starts recording the page's uncaught errors (a Rust panic shows as `unreachable`).

@@ -109,7 +109,14 @@ async fn create(
                 .collect(),
         );
     }
-    let statement = write::insert(&catalog, &table, &query, &columns, preferences.insert)?;
+    let statement = write::insert(
+        &catalog,
+        &table,
+        &query,
+        &columns,
+        preferences.insert,
+        preferences.write_reads_rows(),
+    )?;
     let rows = Value::Array(rows).to_string();
     let outcome = run(&state, &caller, statement, Some(rows), false, &preferences).await?;
     let range = content_range(0, 0, preferences.count.then_some(outcome.rows));
@@ -162,7 +169,13 @@ async fn modify(
     let catalog = state.catalog_with(&table).await?;
     let table = table_of(&catalog, &table)?;
     let preferences = Preferences::from(&headers);
-    let statement = write::update(&catalog, &table, &query, &columns)?;
+    let statement = write::update(
+        &catalog,
+        &table,
+        &query,
+        &columns,
+        preferences.write_reads_rows(),
+    )?;
     let outcome = run(
         &state,
         &caller,
@@ -186,7 +199,7 @@ async fn remove(
     let catalog = state.catalog_with(&table).await?;
     let table = table_of(&catalog, &table)?;
     let preferences = Preferences::from(&headers);
-    let statement = write::delete(&catalog, &table, &query)?;
+    let statement = write::delete(&catalog, &table, &query, preferences.write_reads_rows())?;
     let outcome = run(&state, &caller, statement, None, false, &preferences).await?;
     written(outcome, &preferences)
 }

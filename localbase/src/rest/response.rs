@@ -76,6 +76,14 @@ impl Preferences {
     pub fn write_body(&self) -> bool {
         self.returning == Some(Return::Representation)
     }
+
+    /// A write reads its rows back: to answer them, or their keys for `Location`.
+    pub fn write_reads_rows(&self) -> bool {
+        matches!(
+            self.returning,
+            Some(Return::Representation | Return::HeadersOnly)
+        )
+    }
 }
 
 /// What a statement produced.

@@ -4,6 +4,7 @@
 
 use super::catalog::Catalog;
 use super::query::Query;
+use super::select::Item;
 use super::sql::{quote, quote_literal, Builder, Param, Statement, Table};
 use super::RestError;
 
@@ -40,16 +41,37 @@ fn column_list(columns: &[String]) -> String {
 }
 
 /// Wraps a data-modifying statement (allowed only in a top-level WITH) into the answer row.
+/// Without `rows` (`return=minimal`, the default) nothing is read back, as PostgREST does:
+/// a writer needs no SELECT privilege on columns it does not ask for.
 fn answer(
     builder: &mut Builder,
     table: &Table,
     query: &Query,
     write: &str,
+    rows: bool,
 ) -> Result<(), RestError> {
+    if !rows {
+        builder.statement.sql = format!(
+            "with _written as ({write} returning 1) select '[]', count(*), count(*) from _written"
+        );
+        return Ok(());
+    }
     let alias = builder.alias();
     let returning = builder.select_list(table, &alias, query.select.as_deref())?;
+    // Only the columns asked for, when they are plain columns (PostgREST's RETURNING): the
+    // writer may read those and not others; embeds and `*` need the whole row.
+    let columns: Option<Vec<String>> = query.select.as_deref().and_then(|items| {
+        items
+            .iter()
+            .map(|item| match item {
+                Item::Column { name, .. } if table.columns.contains_key(name) => Some(quote(name)),
+                _ => None,
+            })
+            .collect()
+    });
+    let read = columns.map_or_else(|| "*".to_string(), |columns| columns.join(", "));
     builder.statement.sql = format!(
-        "with _written as ({write} returning *) \
+        "with _written as ({write} returning {read}) \
          select coalesce(json_agg(_row), '[]')::text, count(*), count(*) \
          from (select {returning} from _written {alias}) _row"
     );
@@ -63,6 +85,7 @@ pub fn insert(
     query: &Query,
     columns: &[String],
     options: InsertOptions,
+    rows: bool,
 ) -> Result<Statement, RestError> {
     check_body_columns(table, columns)?;
     let list = column_list(columns);
@@ -99,7 +122,7 @@ pub fn insert(
             table = table.qualified()
         )
     };
-    answer(&mut builder, table, query, &write)?;
+    answer(&mut builder, table, query, &write, rows)?;
     Ok(builder.statement)
 }
 
@@ -156,6 +179,7 @@ pub fn update(
     table: &Table,
     query: &Query,
     columns: &[String],
+    rows: bool,
 ) -> Result<Statement, RestError> {
     check_body_columns(table, columns)?;
     let mut builder = Builder::new(catalog);
@@ -168,16 +192,21 @@ pub fn update(
          from json_populate_record(null::{table}, ${n}::text::json)){filters}",
         table = table.qualified()
     );
-    answer(&mut builder, table, query, &write)?;
+    answer(&mut builder, table, query, &write, rows)?;
     Ok(builder.statement)
 }
 
-pub fn delete(catalog: &Catalog, table: &Table, query: &Query) -> Result<Statement, RestError> {
+pub fn delete(
+    catalog: &Catalog,
+    table: &Table,
+    query: &Query,
+    rows: bool,
+) -> Result<Statement, RestError> {
     let mut builder = Builder::new(catalog);
     let alias = builder.alias();
     let filters = builder.where_clause(table, &alias, &query.filters)?;
     let write = format!("delete from {} {alias}{filters}", table.qualified());
-    answer(&mut builder, table, query, &write)?;
+    answer(&mut builder, table, query, &write, rows)?;
     Ok(builder.statement)
 }
 
@@ -207,6 +236,7 @@ mod tests {
             &query(&[]),
             &columns,
             options(OnConflict::Ignore),
+            true,
         )
         .unwrap();
         assert!(statement.sql.contains(" on conflict do nothing"));
@@ -224,7 +254,14 @@ mod tests {
                 name: "messages",
                 columns: &catalog.tables["messages"],
             };
-            insert(catalog, &table, q, &columns, options(OnConflict::Merge))
+            insert(
+                catalog,
+                &table,
+                q,
+                &columns,
+                options(OnConflict::Merge),
+                true,
+            )
         };
         assert!(merge(&catalog, &query(&[])).is_err(), "no key to merge on");
         catalog
@@ -256,6 +293,7 @@ mod tests {
             &query(&[]),
             &hostile,
             options(OnConflict::Fail),
+            true,
         )
         .unwrap_err();
         assert_eq!(error.code, "PGRST204");
@@ -269,6 +307,7 @@ mod tests {
                 on_conflict: OnConflict::Fail,
                 missing_default: true,
             },
+            true,
         )
         .unwrap();
         assert!(statement
@@ -277,7 +316,27 @@ mod tests {
         assert!(statement
             .sql
             .contains("case when _json ? 'body' then _record.\"body\" else null end"));
-        let update_error = update(&catalog, &table, &query(&[]), &hostile).unwrap_err();
+        let update_error = update(&catalog, &table, &query(&[]), &hostile, true).unwrap_err();
         assert_eq!(update_error.code, "PGRST204");
+    }
+
+    #[test]
+    fn a_write_without_return_reads_nothing_back() {
+        let catalog = catalog();
+        let table = Table {
+            name: "messages",
+            columns: &catalog.tables["messages"],
+        };
+        let body = ["body".to_string()];
+        let quiet = update(&catalog, &table, &query(&[]), &body, false).unwrap();
+        assert!(
+            quiet.sql.contains("returning 1) select '[]'"),
+            "{}",
+            quiet.sql
+        );
+        let answered = update(&catalog, &table, &query(&[]), &body, true).unwrap();
+        assert!(answered.sql.contains("returning *"), "{}", answered.sql);
+        let some = update(&catalog, &table, &query(&[("select", "id")]), &body, true).unwrap();
+        assert!(some.sql.contains("returning \"id\")"), "{}", some.sql);
     }
 }
