@@ -18,8 +18,33 @@ impl Conversation {
     /// them at once with a `message_read` broadcast. Only while the page is visible; one
     /// request at a time.
     pub(super) fn mark_read(self) {
-        let Some(me) = self.app.user_id() else {
+        if !self.wants_marking() {
             return;
+        }
+        if !self.marking.try_update_value(Flight::ask).unwrap_or(false) {
+            return; // one is out; another follows it and marks these too
+        }
+        self.spawn(async move {
+            loop {
+                // Asked again: only if still wanted — the tab may have been hidden meanwhile,
+                // and what arrives then stays unread until the person sees it.
+                if self.wants_marking() {
+                    self.mark_read_now().await;
+                }
+                // More arrived meanwhile: mark them too, after a pause, so that a burst of
+                // messages costs a few requests a second, not one per message.
+                if self.marking.try_update_value(Flight::land) != Some(true) {
+                    break;
+                }
+                gloo_timers::future::TimeoutFuture::new(MARK_READ_GAP_MS).await;
+            }
+        });
+    }
+
+    /// The other person has messages shown here unread, and the page is seen.
+    fn wants_marking(self) -> bool {
+        let Some(me) = self.app.user_id() else {
+            return false;
         };
         let unread = self
             .store
@@ -30,24 +55,7 @@ impl Conversation {
                     .any(|m| m.row.sender_id != me && !m.is_read())
             })
             .unwrap_or(false);
-        let visible = self.app.visible.try_get_untracked().unwrap_or(false);
-        if !unread || !visible {
-            return;
-        }
-        if !self.marking.try_update_value(Flight::ask).unwrap_or(false) {
-            return; // one is out; another follows it and marks these too
-        }
-        self.spawn(async move {
-            loop {
-                self.mark_read_now().await;
-                // More arrived meanwhile: mark them too, after a pause, so that a burst of
-                // messages costs a few requests a second, not one per message.
-                if self.marking.try_update_value(Flight::land) != Some(true) {
-                    break;
-                }
-                gloo_timers::future::TimeoutFuture::new(MARK_READ_GAP_MS).await;
-            }
-        });
+        unread && self.app.visible.try_get_untracked().unwrap_or(false)
     }
 
     async fn mark_read_now(self) {
