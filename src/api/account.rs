@@ -2,12 +2,11 @@
 //! trainer, the invitations that bring clients in. What the database refuses comes back
 //! as an `ApiError` whose `text()` names it (`invitation_used`, …).
 
-use gloo_net::http::Request;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::fetch::{call, Abort, REQUEST_TIMEOUT_MS};
-use super::rest::{authorised, get, post};
+use super::fetch::Abort;
+use super::rest::{get, patch_profile, post};
 use super::{encode_component, ApiError};
 use crate::config::Config;
 
@@ -58,17 +57,13 @@ pub async fn rename(
     user_id: &str,
     full_name: &str,
 ) -> Result<(), ApiError> {
-    let url = format!(
-        "{}/rest/v1/profiles?id=eq.{}",
-        config.supabase_url,
-        encode_component(user_id)
-    );
-    let builder =
-        authorised(Request::patch(&url), config, token).header("Prefer", "return=minimal");
-    let body = json!({ "full_name": full_name.trim() });
-    call::<serde_json::Value>(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new())
-        .await
-        .map(drop)
+    patch_profile(
+        config,
+        token,
+        user_id,
+        &json!({ "full_name": full_name.trim() }),
+    )
+    .await
 }
 
 /// The trainer's invitations nobody has used, revoked or let expire, newest first.

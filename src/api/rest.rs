@@ -208,6 +208,16 @@ pub async fn set_language(
     user_id: &str,
     lang_tag: &str,
 ) -> Result<(), ApiError> {
+    patch_profile(config, token, user_id, &json!({ "language": lang_tag })).await
+}
+
+/// Changes columns of the person's own profile (row-level security keeps it to theirs).
+pub(super) async fn patch_profile(
+    config: &Config,
+    token: &str,
+    user_id: &str,
+    changes: &serde_json::Value,
+) -> Result<(), ApiError> {
     let url = format!(
         "{}/rest/v1/profiles?id=eq.{}",
         config.supabase_url,
@@ -215,12 +225,7 @@ pub async fn set_language(
     );
     let builder =
         authorised(Request::patch(&url), config, token).header("Prefer", "return=minimal");
-    call::<serde_json::Value>(
-        builder,
-        Some(&json!({ "language": lang_tag })),
-        REQUEST_TIMEOUT_MS,
-        Abort::new(),
-    )
-    .await
-    .map(drop)
+    call::<serde_json::Value>(builder, Some(changes), REQUEST_TIMEOUT_MS, Abort::new())
+        .await
+        .map(drop)
 }
