@@ -33,7 +33,7 @@ cargo build -p localbase --locked
 step "size budget: the first load (everything index.html loads: wasm, JS glue, CSS, HTML), gzip -9"
 # Issue 10's target is 100 KiB; BENCHMARKS.md ("App size") says where the bytes go and what
 # each feature cost. The service worker (sw.js) loads later and is not counted.
-BUDGET_BYTES=$((310 * 1024))
+BUDGET_BYTES=$((330 * 1024))
 first_load=(dist/*.wasm dist/*.css dist/index.html)
 for js in dist/*.js; do [ "$(basename "$js")" = sw.js ] || first_load+=("$js"); done
 download=0
@@ -49,7 +49,7 @@ cargo test --workspace --locked --lib --bins --tests --exclude coach-chat
 cargo test -p coach-chat --locked --lib
 
 step "end-to-end tests: two browsers through the built app (one test at a time: 2 cores)"
-cargo test -p coach-chat --locked --test e2e_chat --test e2e_reliability --test e2e_real_use --test e2e_presence --test e2e_notifications --test e2e_history --test e2e_accessibility --test e2e_accounts -- --test-threads=1
+cargo test -p coach-chat --locked --test e2e_chat --test e2e_reliability --test e2e_real_use --test e2e_presence --test e2e_notifications --test e2e_history --test e2e_accessibility --test e2e_accounts --test e2e_messages -- --test-threads=1
 
 step "conformance: the official supabase-js against a fresh localbase"
 conformance/run.sh

@@ -264,6 +264,7 @@ async fn realtime_client_receives_its_conversations_database_changes() {
         body: "от базата".into(),
         created_at: String::new(),
         read_at: None,
+        ..Default::default()
     };
     let stored = rest::insert_message(&config, &trainer.access_token, &row, Default::default())
         .await

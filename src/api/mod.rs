@@ -56,6 +56,7 @@ impl ApiError {
 fn refusal(code: &str, message: &str) -> Text {
     match (code, message) {
         ("42501", _) => Text::NotAllowed,
+        (_, "message_edit_too_late") => Text::EditTooLate,
         (_, "invitation_not_found") => Text::InvitationNotFound,
         (_, "invitation_used") => Text::InvitationUsed,
         (_, "invitation_expired") => Text::InvitationExpired,

@@ -229,3 +229,29 @@ pub(super) async fn patch_profile(
         .await
         .map(drop)
 }
+
+/// Edits (`Some(text)`) or deletes (`None`) one of the person's messages; the database
+/// dates it and checks it is theirs and, for an edit, at most 15 minutes old. Answers the
+/// stored row, or `None` when there is no such message to change.
+pub async fn change_message(
+    config: &Config,
+    token: &str,
+    id: &str,
+    body: Option<&str>,
+    abort: Abort,
+) -> Result<Option<MessageRow>, ApiError> {
+    let url = format!(
+        "{}/rest/v1/messages?id=eq.{}&select=*",
+        config.supabase_url,
+        encode_component(id)
+    );
+    let changes = match body {
+        Some(body) => json!({ "body": body }),
+        // The database writes its own time; a timestamp is only what the column takes.
+        None => json!({ "deleted_at": crate::browser::now_iso() }),
+    };
+    let builder =
+        authorised(Request::patch(&url), config, token).header("Prefer", "return=representation");
+    let rows: Vec<MessageRow> = call(builder, Some(&changes), REQUEST_TIMEOUT_MS, abort).await?;
+    Ok(rows.into_iter().next())
+}

@@ -13,11 +13,12 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
 use super::model::MessageRow;
-use super::outbox::{Failure, Outbox, Verdict};
+use super::outbox::{Change, Failure, Outbox, Verdict};
 use crate::api::fetch::Abort;
 use crate::api::{rest, ApiError};
 use crate::browser::{is_online, now_millis};
 use crate::context::AppContext;
+use crate::i18n::Text;
 use crate::task::Tasks;
 use crate::time::parse_micros;
 use crate::{locks, storage};
@@ -48,11 +49,22 @@ pub struct Delivery {
     pub outbox: RwSignal<Outbox>,
     /// Whether this tab is the one that sends.
     pub sending: RwSignal<bool>,
+    /// The server refused an edit or deletion: why, and the message as it has it.
+    pub refused: RwSignal<Option<Refusal>>,
     key: StoredValue<String>,
     /// This tab's requests in flight: how to cut each short, and when it started.
     in_flight: StoredValue<HashMap<String, (Abort, f64)>, LocalStorage>,
     tasks: StoredValue<Tasks>,
     app: AppContext,
+}
+
+/// An edit or deletion the server refused (e.g. after the 15 minutes): the message's
+/// stored row, to show again instead of the change, and the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub id: String,
+    pub stored: Option<MessageRow>,
+    pub reason: Text,
 }
 
 /// Loads the signed-in user's outbox, joins the other tabs, and starts sending when this
@@ -64,6 +76,7 @@ pub fn use_delivery(app: AppContext) -> Delivery {
         outbox: RwSignal::new(storage::load::<Outbox>(&key).unwrap_or_default()),
         // Without Web Locks every tab sends (the insert is idempotent).
         sending: RwSignal::new(!locks::available()),
+        refused: RwSignal::new(None),
         key: StoredValue::new(key.clone()),
         in_flight: StoredValue::new_local(HashMap::new()),
         tasks: StoredValue::new(Tasks::of_current_owner()),
@@ -158,6 +171,12 @@ impl Delivery {
         self.tick();
     }
 
+    /// The person edits (`Some(text)`) or deletes (`None`) one of their messages.
+    pub fn change_message(self, id: &str, conversation_id: &str, body: Option<String>) {
+        self.change(|outbox| outbox.change(id, conversation_id, body, now_millis()));
+        self.tick();
+    }
+
     /// Retry pressed on a failed message.
     pub fn retry(self, id: &str) {
         self.change(|outbox| outbox.retry(id, now_millis()));
@@ -224,6 +243,43 @@ impl Delivery {
         };
         for row in due {
             tasks.spawn(self.send(row));
+        }
+        let changes = self
+            .outbox
+            .try_update(|outbox| outbox.take_due_changes(now_millis()))
+            .unwrap_or_default();
+        for change in changes {
+            tasks.spawn(self.send_change(change));
+        }
+    }
+
+    async fn send_change(self, change: Change) {
+        let Some(token) = self.app.token() else {
+            self.change(|outbox| outbox.change_failed(&change.id, now_millis(), 1.0));
+            return;
+        };
+        let config = self.app.config();
+        let body = change.body.as_deref();
+        let result = rest::change_message(&config, &token, &change.id, body, Abort::new()).await;
+        match result {
+            // `None`: no such message (any more) to change; nothing to retry.
+            Ok(_) => {
+                self.change(|outbox| outbox.change_done(&change.id, change.revision, now_millis()))
+            }
+            Err(error) if classify(&error) == Failure::Refused => {
+                web_sys::console::warn_1(&format!("change of {}: {error}", change.id).into());
+                let stored = rest::stored_message(&config, &token, &change.id).await;
+                self.change(|outbox| outbox.change_done(&change.id, change.revision, now_millis()));
+                self.refused.try_set(Some(Refusal {
+                    id: change.id,
+                    stored: stored.ok().flatten(),
+                    reason: error.text(),
+                }));
+            }
+            Err(_) => {
+                let jitter = js_sys::Math::random();
+                self.change(|outbox| outbox.change_failed(&change.id, now_millis(), jitter));
+            }
         }
     }
 

@@ -13,12 +13,13 @@ use super::model::MessageRow;
 use crate::context::AppContext;
 use crate::realtime::{ChannelEvent, JoinConfig, RealtimeClient, Status};
 
-/// `on_message` gets every `new_message` announced (the stored row).
+/// `on_message` gets every message announced (the stored row): new (`true`) ones, and
+/// edited or deleted ones (`false`).
 pub fn use_inbox(
     app: AppContext,
     client: &RealtimeClient,
     delivery: Delivery,
-    on_message: impl Fn(serde_json::Value) + 'static,
+    on_message: impl Fn(serde_json::Value, bool) + 'static,
 ) -> RwSignal<Status> {
     let status = RwSignal::new(Status::Subscribing);
     let Some(me) = app.user_id() else {
@@ -31,8 +32,10 @@ pub fn use_inbox(
     let channel = client.channel(&format!("user:{me}"), config, move |event| match event {
         ChannelEvent::Broadcast { event, payload } => {
             app.refresh_list();
-            if event == "new_message" {
-                on_message(payload);
+            match event.as_str() {
+                "new_message" => on_message(payload, true),
+                "message_changed" => on_message(payload, false),
+                _ => {}
             }
         }
         ChannelEvent::Status(now) => {

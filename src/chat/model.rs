@@ -5,16 +5,43 @@ use serde::{Deserialize, Serialize};
 /// Longest message body, in characters (the database enforces the same).
 pub const MAX_BODY_CHARS: usize = 4000;
 
+/// How long after sending a message its sender may still edit it (the database decides).
+pub const EDIT_WINDOW_MS: f64 = 15.0 * 60.0 * 1000.0;
+
 /// A row of `public.messages`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRow {
     pub id: String,
     pub conversation_id: String,
     pub sender_id: String,
+    /// Empty once the message is deleted.
     pub body: String,
     pub created_at: String,
     #[serde(default)]
     pub read_at: Option<String>,
+    /// When its sender last changed the text (the server's time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
+    /// When its sender deleted it: a placeholder stays, the text is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+impl MessageRow {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// Which of two copies of one message is later: deletion is final, then the later
+    /// edit. Copies arrive out of order (a history read taken before an edit may answer
+    /// after it), so an older one must not undo a newer.
+    pub fn revision(&self) -> (bool, i64) {
+        let edited = self
+            .edited_at
+            .as_deref()
+            .and_then(crate::time::parse_micros);
+        (self.is_deleted(), edited.unwrap_or(i64::MIN))
+    }
 }
 
 /// A row of `conversation_summaries()`.

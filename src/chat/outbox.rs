@@ -9,7 +9,10 @@
 //!   towards [`MAX_SERVER_ERRORS`], after which the database is asked whether it has the
 //!   message after all (a 5xx may come after the commit) before it is shown as failed; a
 //!   refusal (e.g. no permission) fails at once;
-//! - a failed message stays (shown with Retry and Delete) until the person decides.
+//! - a failed message stays (shown with Retry and Delete) until the person decides;
+//! - an edit or deletion of a message that has not gone yet changes what goes; of one
+//!   on its way or stored, it is a [`Change`], sent once the message is stored and
+//!   retried like a message (a refusal, e.g. after the 15 minutes, ends it).
 //!
 //! Several tabs of one person share one outbox. Each keeps a copy and they meet in
 //! storage, where the last write wins; so no tab writes its copy over another's: copies
@@ -80,11 +83,40 @@ pub enum Verdict {
     Failed,
 }
 
+/// An edit (`body: Some`) or deletion (`None`) of one of one's own messages, waiting for
+/// the server. One per message: a later change replaces an earlier one that has not gone
+/// yet, and a deletion is final. Sending it again is harmless (the same text changes
+/// nothing; a deleted message stays deleted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub id: String,
+    pub conversation_id: String,
+    pub body: Option<String>,
+    pub attempts: u32,
+    pub next_attempt_at: f64,
+    pub revision: u32,
+    #[serde(skip)]
+    pub in_flight: bool,
+}
+
+/// A change that reached the server (or was refused): its message id and revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeDone {
+    pub id: String,
+    pub revision: u32,
+    /// Unix milliseconds; the newest [`DONE_KEPT`] are remembered.
+    pub at: f64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outbox {
     items: Vec<OutboxItem>,
     #[serde(default)]
     done: Vec<Done>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<Change>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    changes_done: Vec<ChangeDone>,
 }
 
 /// Delay before attempt `attempts + 1`, scaled by `jitter` in [0, 1) to 50–100 %.
@@ -112,7 +144,15 @@ impl Outbox {
 
     /// Nothing waits and nothing is remembered: the stored copy can be removed.
     pub fn is_blank(&self) -> bool {
-        self.items.is_empty() && self.done.is_empty()
+        self.items.is_empty()
+            && self.done.is_empty()
+            && self.changes.is_empty()
+            && self.changes_done.is_empty()
+    }
+
+    /// Edits and deletions on their way, oldest first.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -264,6 +304,9 @@ impl Outbox {
         for item in self.items.iter_mut().filter(|item| !item.failed) {
             item.next_attempt_at = item.next_attempt_at.min(now);
         }
+        for change in &mut self.changes {
+            change.next_attempt_at = change.next_attempt_at.min(now);
+        }
     }
 
     /// A request of this tab was abandoned (timed out, or cut short to resend at once).
@@ -273,12 +316,144 @@ impl Outbox {
         }
     }
 
+    /// The person edits (`Some(text)`) or deletes (`None`) one of their messages. A message
+    /// that has not gone yet simply goes changed (or not at all); one on its way or stored
+    /// gets a change, sent once the message is stored.
+    pub fn change(&mut self, id: &str, conversation_id: &str, body: Option<String>, now: f64) {
+        if let Some(item) = self.item_mut(id) {
+            if !item.in_flight {
+                match body {
+                    Some(body) => {
+                        item.row.body = body;
+                        item.revision += 1;
+                    }
+                    None => self.remove(id, now),
+                }
+                return;
+            }
+        }
+        if let Some(change) = self.changes.iter_mut().find(|c| c.id == id) {
+            if change.body.is_none() {
+                return; // deleted is final
+            }
+            change.body = body;
+            change.attempts = 0;
+            change.next_attempt_at = now;
+            change.revision += 1;
+            return;
+        }
+        let revision = self
+            .changes_done
+            .iter()
+            .find(|done| done.id == id)
+            .map_or(0, |done| done.revision + 1);
+        let at = self.changes.partition_point(|c| c.id.as_str() < id);
+        self.changes.insert(
+            at,
+            Change {
+                id: id.to_string(),
+                conversation_id: conversation_id.to_string(),
+                body,
+                attempts: 0,
+                next_attempt_at: now,
+                revision,
+                in_flight: false,
+            },
+        );
+    }
+
+    /// Changes to send now: due, not in flight, and of messages the server already has.
+    pub fn take_due_changes(&mut self, now: f64) -> Vec<Change> {
+        let unsent: Vec<String> = self.items.iter().map(|i| i.row.id.clone()).collect();
+        let mut due = Vec::new();
+        for change in &mut self.changes {
+            if !change.in_flight && change.next_attempt_at <= now && !unsent.contains(&change.id) {
+                change.in_flight = true;
+                due.push(change.clone());
+            }
+        }
+        due
+    }
+
+    /// The server has the change of `revision` (or refused it for good): it leaves, unless
+    /// the person changed the message again meanwhile (that newer change goes next).
+    pub fn change_done(&mut self, id: &str, revision: u32, now: f64) {
+        match self.changes.iter_mut().find(|c| c.id == id) {
+            Some(change) if change.revision > revision => change.in_flight = false,
+            _ => self.changes.retain(|c| c.id != id),
+        }
+        self.remember_change_done(ChangeDone {
+            id: id.to_string(),
+            revision,
+            at: now,
+        });
+    }
+
+    fn remember_change_done(&mut self, done: ChangeDone) {
+        if let Some(known) = self.changes_done.iter_mut().find(|k| k.id == done.id) {
+            known.revision = known.revision.max(done.revision);
+            return;
+        }
+        // Kept in (time, id) order, so every tab forgets the same oldest ones.
+        let at = self
+            .changes_done
+            .partition_point(|k| (k.at, &k.id) < (done.at, &done.id));
+        self.changes_done.insert(at, done);
+        if self.changes_done.len() > DONE_KEPT {
+            self.changes_done.remove(0);
+        }
+    }
+
+    /// A change could not reach the server: tried again later (1, 2, 4… s, at most 30 s).
+    pub fn change_failed(&mut self, id: &str, now: f64, jitter: f64) {
+        if let Some(change) = self.changes.iter_mut().find(|c| c.id == id) {
+            change.in_flight = false;
+            change.attempts += 1;
+            change.next_attempt_at = now + retry_delay_ms(change.attempts, jitter);
+        }
+    }
+
+    fn change_is_done(&self, change: &Change) -> bool {
+        self.changes_done
+            .iter()
+            .any(|done| done.id == change.id && done.revision >= change.revision)
+    }
+
+    fn merge_changes(&mut self, other: &Outbox) {
+        for done in &other.changes_done {
+            self.changes
+                .retain(|c| c.id != done.id || c.revision > done.revision);
+            self.remember_change_done(done.clone());
+        }
+        for theirs in &other.changes {
+            if self.change_is_done(theirs) {
+                continue;
+            }
+            match self.changes.iter_mut().find(|c| c.id == theirs.id) {
+                Some(mine) if theirs.revision > mine.revision => {
+                    let in_flight = mine.in_flight;
+                    *mine = theirs.clone();
+                    mine.in_flight = in_flight;
+                }
+                Some(_) => {}
+                None => {
+                    let mut copy = theirs.clone();
+                    copy.in_flight = false;
+                    // In id order, so every tab holds them alike.
+                    let at = self.changes.partition_point(|c| c.id < copy.id);
+                    self.changes.insert(at, copy);
+                }
+            }
+        }
+    }
+
     /// Takes in another tab's copy. Returns true when that copy lacks something this one
     /// knows (so this one should be written back for the other tabs).
     pub fn merge(&mut self, other: &Outbox) -> bool {
         for done in &other.done {
             self.finish(done.clone());
         }
+        self.merge_changes(other);
         for theirs in &other.items {
             if self.is_done(&theirs.row.id) {
                 continue;
@@ -313,7 +488,24 @@ impl Outbox {
                 .map(|done| (done.id.clone(), done.stored.is_some()))
                 .collect::<Vec<_>>()
         };
-        items(self) == items(other) && done(self) == done(other)
+        let changes = |outbox: &Outbox| {
+            outbox
+                .changes
+                .iter()
+                .map(|c| (c.id.clone(), c.revision))
+                .collect::<Vec<_>>()
+        };
+        let changes_done = |outbox: &Outbox| {
+            outbox
+                .changes_done
+                .iter()
+                .map(|d| (d.id.clone(), d.revision))
+                .collect::<Vec<_>>()
+        };
+        items(self) == items(other)
+            && done(self) == done(other)
+            && changes(self) == changes(other)
+            && changes_done(self) == changes_done(other)
     }
 }
 

@@ -14,6 +14,7 @@ fn row_at(id: &str, conversation: &str, at: &str) -> MessageRow {
         body: format!("body {id}"),
         created_at: at.into(),
         read_at: None,
+        ..Default::default()
     }
 }
 
@@ -269,4 +270,98 @@ fn only_the_newest_done_ids_are_remembered() {
     }
     assert_eq!(outbox.done().len(), DONE_KEPT);
     assert_eq!(outbox.done()[0].id, "m10");
+}
+
+fn change_bodies(outbox: &Outbox) -> Vec<(&str, Option<&str>)> {
+    outbox
+        .changes()
+        .iter()
+        .map(|c| (c.id.as_str(), c.body.as_deref()))
+        .collect()
+}
+
+#[test]
+fn an_edit_of_a_message_not_yet_sent_goes_with_it_and_a_deletion_stops_it() {
+    let mut outbox = Outbox::default();
+    outbox.enqueue(row("m", "c"), 0.0);
+    outbox.change("m", "c", Some("fixed typo".into()), 1.0);
+    assert!(outbox.changes().is_empty(), "no separate edit is needed");
+    assert_eq!(outbox.take_due(1.0)[0].body, "fixed typo");
+
+    outbox.enqueue(row("n", "d"), 0.0);
+    outbox.change("n", "d", None, 2.0);
+    assert!(!outbox.contains("n") && outbox.changes().is_empty());
+    assert!(outbox.take_due(3.0).iter().all(|r| r.id != "n"));
+}
+
+#[test]
+fn an_edit_of_a_message_on_its_way_waits_until_it_is_stored() {
+    let mut outbox = Outbox::default();
+    outbox.enqueue(row("m", "c"), 0.0);
+    assert_eq!(ids(&outbox.take_due(0.0)), ["m"]);
+    outbox.change("m", "c", Some("second thoughts".into()), 1.0);
+    assert!(
+        outbox.take_due_changes(1.0).is_empty(),
+        "the insert is in flight"
+    );
+    outbox.delivered(row("m", "c"), 2.0);
+    let due = outbox.take_due_changes(2.0);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].body.as_deref(), Some("second thoughts"));
+    outbox.change_done("m", due[0].revision, 3.0);
+    assert!(outbox.changes().is_empty() && !outbox.is_blank());
+}
+
+#[test]
+fn changes_retry_and_the_latest_wins_but_a_deletion_is_final() {
+    let mut outbox = Outbox::default();
+    outbox.change("m", "c", Some("one".into()), 0.0);
+    let first = outbox.take_due_changes(0.0);
+    outbox.change("m", "c", Some("two".into()), 1.0);
+    // The first answer comes back: the newer text still has to go.
+    outbox.change_done("m", first[0].revision, 2.0);
+    assert_eq!(change_bodies(&outbox), [("m", Some("two"))]);
+    let second = outbox.take_due_changes(2.0);
+    outbox.change_failed("m", 3.0, 0.0);
+    assert!(outbox.take_due_changes(3.0).is_empty(), "backs off");
+    assert_eq!(outbox.take_due_changes(3.0 + 1_000.0).len(), 1);
+    assert_eq!(second[0].body.as_deref(), Some("two"));
+    outbox.change("m", "c", None, 5_000.0);
+    outbox.change("m", "c", Some("three".into()), 5_001.0);
+    assert_eq!(
+        change_bodies(&outbox),
+        [("m", None)],
+        "nothing edits a deletion"
+    );
+}
+
+#[test]
+fn tabs_share_changes_and_a_finished_one_is_not_sent_again() {
+    let mut first = Outbox::default();
+    first.change("m", "c", Some("edited in tab one".into()), 0.0);
+    let mut second = Outbox::default();
+    assert!(
+        !second.merge(&through_storage(&first)),
+        "it learnt all, and has nothing new"
+    );
+    assert_eq!(change_bodies(&second), [("m", Some("edited in tab one"))]);
+    // Tab one sends it; tab two's stale copy must not bring it back.
+    let due = first.take_due_changes(0.0);
+    first.change_done("m", due[0].revision, 1.0);
+    first.merge(&through_storage(&second));
+    assert!(
+        first.changes().is_empty(),
+        "resurrected: {:?}",
+        first.changes()
+    );
+    second.merge(&through_storage(&first));
+    assert!(second.changes().is_empty());
+    // A later edit of the same message is new, and goes.
+    second.change("m", "c", Some("again".into()), 2.0);
+    first.merge(&through_storage(&second));
+    assert_eq!(change_bodies(&first), [("m", Some("again"))]);
+    assert!(
+        !first.merge(&through_storage(&second)),
+        "both know the same"
+    );
 }

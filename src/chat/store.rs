@@ -49,6 +49,16 @@ impl StoredMessage {
     pub fn is_read(&self) -> bool {
         self.row.read_at.is_some() || self.read_claimed
     }
+
+    /// Changes whenever what the bubble says changes (an edit, a deletion): a cheap
+    /// FNV-1a of the text and its marks, for keying the rendered bubble.
+    pub fn text_tag(&self) -> u64 {
+        let marks = [self.row.edited_at.is_some(), self.row.is_deleted()];
+        let bytes = self.row.body.bytes().chain(marks.map(u8::from));
+        bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
 }
 
 /// What `apply` did.
@@ -220,6 +230,12 @@ impl MessageStore {
         if merged.row.read_at.is_none() {
             merged.row.read_at = existing.row.read_at.clone();
         }
+        // Nor do edits go back: a copy read before an edit or deletion may come after it.
+        if existing.row.revision() > merged.row.revision() {
+            merged.row.body = existing.row.body.clone();
+            merged.row.edited_at = existing.row.edited_at.clone();
+            merged.row.deleted_at = existing.row.deleted_at.clone();
+        }
         if merged.source != Source::Local {
             merged.send_state = SendState::Sent;
         }
@@ -293,6 +309,7 @@ impl MessageStore {
     /// Shows one of one's own messages that waits in the outbox: pending, or failed (with
     /// Retry). A copy the server already confirmed is left as it is. True if it changed.
     pub fn show_unsent(&mut self, row: MessageRow, failed: bool) -> bool {
+        let row_body = row.body.clone();
         let state = if failed {
             SendState::Failed
         } else {
@@ -309,11 +326,56 @@ impl MessageStore {
             }
         };
         let message = &mut self.ordered[index];
-        if message.source != Source::Local || message.send_state == state {
+        if message.source != Source::Local {
             return inserted;
+        }
+        // Edited before it went: it goes with the new text.
+        let rewritten = !message.row.is_deleted() && message.row.body != row_body;
+        if rewritten {
+            message.row.body = row_body;
+        }
+        if message.send_state == state {
+            return inserted || rewritten;
         }
         message.send_state = state;
         true
+    }
+
+    /// Shows one's own edit (`Some(text)`) or deletion (`None`) of a message before the
+    /// server has it, dated `at` (the server's time as this device reckons it). Later
+    /// copies from the database replace it only when they are as new (see `apply`).
+    pub fn show_change(&mut self, id: &str, body: Option<&str>, at: &str) -> bool {
+        let Some(&index) = self.positions.get(id) else {
+            return false;
+        };
+        let sent = self.ordered[index].source != Source::Local;
+        let row = &mut self.ordered[index].row;
+        match body {
+            _ if row.is_deleted() => false,
+            None => {
+                row.body.clear();
+                row.deleted_at = Some(at.to_string());
+                true
+            }
+            Some(body) if body != row.body => {
+                row.body = body.to_string();
+                if sent {
+                    row.edited_at = Some(at.to_string());
+                }
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// The database's row as it is, whatever was shown: one's own change was refused.
+    pub fn replace(&mut self, row: MessageRow) {
+        if let Some(&index) = self.positions.get(&row.id) {
+            let message = &mut self.ordered[index];
+            if message.source != Source::Local {
+                message.row = row;
+            }
+        }
     }
 
     /// Drops one's own unsent message (Delete on a failed bubble). True if it was there.

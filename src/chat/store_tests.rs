@@ -10,6 +10,7 @@ fn row(id: &str, at: &str, body: &str) -> MessageRow {
         body: body.into(),
         created_at: at.into(),
         read_at: None,
+        ..Default::default()
     }
 }
 
@@ -305,4 +306,66 @@ fn a_conversation_opens_with_enough_to_reach_its_first_unread_message() {
     assert_eq!(first_page_size(135), 145);
     assert_eq!(first_page_size(100_000), 500);
     assert_eq!(first_page_size(-1), HISTORY_PAGE);
+}
+
+#[test]
+fn an_edit_or_deletion_is_not_undone_by_an_older_copy() {
+    let mut store = MessageStore::new("c");
+    let at = "2026-11-25T10:00:00Z";
+    store.apply_history(vec![row("m", at, "в 18:00")], HISTORY_PAGE);
+    let mut edited = row("m", at, "в 19:00");
+    edited.edited_at = Some("2026-11-25T10:01:00Z".into());
+    assert_eq!(store.apply_update(edited.clone()), Applied::Updated);
+    // A gap read taken before the edit answers after it.
+    store.apply_gap(vec![row("m", at, "в 18:00")]);
+    assert_eq!(store.get("m").unwrap().row.body, "в 19:00");
+    let mut deleted = row("m", at, "");
+    deleted.deleted_at = Some("2026-11-25T10:02:00Z".into());
+    store.apply_update(deleted);
+    store.apply_update(edited);
+    let shown = &store.get("m").unwrap().row;
+    assert!(
+        shown.is_deleted() && shown.body.is_empty(),
+        "deleted for good: {shown:?}"
+    );
+}
+
+#[test]
+fn ones_own_change_shows_at_once_and_a_refusal_brings_the_stored_text_back() {
+    let mut store = MessageStore::new("c");
+    let at = "2026-11-25T10:00:00Z";
+    store.apply_history(vec![row("m", at, "typo")], HISTORY_PAGE);
+    let now = "2026-11-25T10:05:00Z";
+    assert!(store.show_change("m", Some("fixed"), now));
+    assert!(
+        !store.show_change("m", Some("fixed"), now),
+        "shown once is enough"
+    );
+    let shown = &store.get("m").unwrap().row;
+    assert_eq!(
+        (shown.body.as_str(), shown.edited_at.as_deref()),
+        ("fixed", Some(now))
+    );
+    // A copy from before the edit does not undo it while it is on its way.
+    store.apply_gap(vec![row("m", at, "typo")]);
+    assert_eq!(store.get("m").unwrap().row.body, "fixed");
+    // The server refused it (too late): what it has is shown again.
+    store.replace(row("m", at, "typo"));
+    assert_eq!(store.get("m").unwrap().row.edited_at, None);
+    assert!(store.show_change("m", None, now));
+    assert!(!store.show_change("m", Some("revived"), now));
+    assert!(store.get("m").unwrap().row.is_deleted());
+}
+
+#[test]
+fn an_unsent_message_edited_before_it_goes_shows_the_new_text_unmarked() {
+    let mut store = MessageStore::new("c");
+    let at = "2026-11-25T10:00:00Z";
+    store.show_unsent(row("m", at, "draft"), false);
+    assert!(store.show_unsent(row("m", at, "final"), false));
+    let shown = &store.get("m").unwrap().row;
+    assert_eq!(
+        (shown.body.as_str(), shown.edited_at.as_deref()),
+        ("final", None)
+    );
 }

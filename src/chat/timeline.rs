@@ -72,6 +72,7 @@ mod tests {
                 body: id.into(),
                 created_at: String::new(),
                 read_at: None,
+                ..Default::default()
             },
             sort_key: (micros, id.into()),
             source: Source::Database,

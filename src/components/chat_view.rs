@@ -35,6 +35,10 @@ pub fn ChatView(
     let on_delete = Callback::new(move |id: String| conversation.delete(&id));
     let on_draft = Callback::new(move |draft: String| conversation.draft_changed(&draft));
     let on_blur = Callback::new(move |_| conversation.stop_typing());
+    let editing = RwSignal::new(None::<(String, String)>);
+    let on_start_edit = Callback::new(move |message: (String, String)| editing.set(Some(message)));
+    let on_edit = Callback::new(move |(id, body): (String, String)| conversation.edit(&id, body));
+    let on_delete_sent = Callback::new(move |id: String| conversation.delete_for_everyone(&id));
     // Typing first, then presence (trusted once the channel is joined), then last seen.
     let other_name = summary.other_name.clone();
     let presence_line = move || {
@@ -66,8 +70,9 @@ pub fn ChatView(
             <Show when=move || conversation.problem.get().is_some()>
                 <p class="error" role="alert">{move || conversation.problem.get().map(|text| app.t(text))}</p>
             </Show>
-            <MessageList conversation=conversation me=me other_name=summary.other_name.clone() on_retry=on_retry on_delete=on_delete />
-            <Composer on_send=on_send on_draft=on_draft on_blur=on_blur />
+            <MessageList conversation=conversation me=me other_name=summary.other_name.clone() on_retry=on_retry on_delete=on_delete
+                on_edit=on_start_edit on_delete_sent=on_delete_sent />
+            <Composer on_send=on_send on_draft=on_draft on_blur=on_blur editing=editing on_edit=on_edit />
         </section>
     }
 }

@@ -168,6 +168,12 @@ fn ConversationRow(
     let preview = move || {
         fresh.with(|s| {
             let body = s.last_body.clone()?;
+            // Only a deleted message has no text.
+            let body = if body.is_empty() {
+                app.t(Text::MessageDeleted).to_string()
+            } else {
+                body
+            };
             let mine = me.with_value(|me| s.last_sender_id.as_deref() == Some(me.as_str()));
             Some(if mine {
                 format!("{}: {body}", app.t(Text::You))

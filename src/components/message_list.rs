@@ -48,6 +48,8 @@ pub fn MessageList(
     other_name: String,
     on_retry: Callback<String>,
     on_delete: Callback<String>,
+    on_edit: Callback<(String, String)>,
+    on_delete_sent: Callback<String>,
 ) -> impl IntoView {
     let app = use_app();
     let list = NodeRef::<Ol>::new();
@@ -214,11 +216,12 @@ pub fn MessageList(
                         let m = &entry.message;
                         let state = (m.row.sender_id == key_me).then(|| (m.send_state, m.is_read()));
                         let place = (entry.starts_day, entry.continues_group, entry.first_unread);
-                        (m.row.id.clone(), state, m.sort_key.0, place)
+                        (m.row.id.clone(), state, m.sort_key.0, place, m.text_tag())
                     }
                     let:entry
                 >
-                    <MessageBubble mine={entry.message.row.sender_id == me} entry=entry on_retry=on_retry on_delete=on_delete />
+                    <MessageBubble mine={entry.message.row.sender_id == me} entry=entry on_retry=on_retry on_delete=on_delete
+                        on_edit=on_edit on_delete_sent=on_delete_sent />
                 </For>
             </ol>
             <Show when=move || { unseen_below.get() > 0 }>

@@ -42,8 +42,11 @@ pub fn Shell() -> impl IntoView {
     let notifications = use_notifications(app, list, selected);
     let inbox_rows = InboxRows::new();
     provide_context(inbox_rows);
-    let inbox = use_inbox(app, &client, delivery, move |message| {
+    let inbox = use_inbox(app, &client, delivery, move |message, new| {
         inbox_rows.hand(&message); // the open conversation shows it first
+        if !new {
+            return; // an edit or deletion: nothing to notify
+        }
         let open = selected.with_untracked(|s| s.as_ref().map(|s| s.conversation_id.clone()));
         notifications.incoming(message, list.summaries.get_untracked(), open);
     });
@@ -67,7 +70,11 @@ pub fn Shell() -> impl IntoView {
         selected.with(|s| s.as_ref().and_then(|s| s.other_last_seen_at.clone()))
     });
     // Signing out deletes unsent messages from the device: the person confirms that.
-    let unsent = Memo::new(move |_| delivery.outbox.with(|outbox| outbox.items().len()));
+    let unsent = Memo::new(move |_| {
+        delivery
+            .outbox
+            .with(|outbox| outbox.items().len() + outbox.changes().len())
+    });
     // Not live: how many messages wait for the connection, too.
     let live = move || {
         let lang = app.lang.get();

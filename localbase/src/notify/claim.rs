@@ -34,7 +34,7 @@ pub async fn claim(pool: &Pool, delay: Duration) -> Result<Vec<Digest>> {
                m.conversation_id
              from public.messages m
              join public.conversations c on c.id = m.conversation_id
-             where m.read_at is null and m.created_at <= now() - $1::text::interval
+             where m.read_at is null and m.deleted_at is null and m.created_at <= now() - $1::text::interval
              on conflict do nothing",
             &[&delay],
         )
@@ -50,7 +50,7 @@ pub async fn claim(pool: &Pool, delay: Duration) -> Result<Vec<Digest>> {
                and exists (
                  select 1 from public.messages m
                  where m.conversation_id = p.conversation_id and m.sender_id <> p.recipient_id
-                   and m.read_at is null and m.created_at > p.covered_up_to
+                   and m.read_at is null and m.deleted_at is null and m.created_at > p.covered_up_to
                    and m.created_at <= now() - $1::text::interval)
              for update of p skip locked
              limit $2",
@@ -66,7 +66,7 @@ pub async fn claim(pool: &Pool, delay: Duration) -> Result<Vec<Digest>> {
                 "select m.body, count(*) over (), (max(m.created_at) over ())::text, s.full_name
                  from public.messages m join public.profiles s on s.id = m.sender_id
                  where m.conversation_id = $1::text::uuid and m.sender_id <> $2::text::uuid
-                   and m.read_at is null and m.created_at > $3::text::timestamptz
+                   and m.read_at is null and m.deleted_at is null and m.created_at > $3::text::timestamptz
                    and m.created_at <= now() - $4::text::interval
                  order by m.created_at, m.id
                  limit $5",

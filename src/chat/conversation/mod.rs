@@ -123,6 +123,21 @@ pub fn use_conversation(
             .outbox
             .with(|outbox| conversation.show_outbox(outbox))
     });
+    // An edit or deletion the server refused: the stored text again, and why.
+    Effect::new(move |_| {
+        let Some(refusal) = delivery.refused.get() else {
+            return;
+        };
+        let here = conversation
+            .store
+            .with_untracked(|store| store.get(&refusal.id).is_some());
+        if here {
+            if let Some(row) = refusal.stored {
+                conversation.store.update(|store| store.replace(row));
+            }
+            conversation.problem.set(Some(refusal.reason));
+        }
+    });
     // Coming back to the page marks what arrived meanwhile read.
     Effect::new(move |_| {
         if app.visible.get() {
@@ -148,7 +163,14 @@ pub fn use_conversation(
     // What the inbox announces for this conversation is shown too (often first).
     let inbox = use_context::<InboxRows>().map(|rows| {
         let ticket = rows.listen(move |row| {
-            if conversation.id().as_ref() == Some(&row.conversation_id) {
+            if conversation.id().as_ref() != Some(&row.conversation_id) {
+                return;
+            }
+            if row.edited_at.is_some() || row.is_deleted() {
+                conversation
+                    .store
+                    .try_update(|store| store.apply_update(row));
+            } else {
                 conversation.on_inserted(row);
             }
         });
@@ -380,6 +402,7 @@ impl Conversation {
             body,
             created_at: format_micros((self.app.server_now_ms() * 1000.0) as i64),
             read_at: None,
+            ..Default::default()
         };
         self.store
             .try_update(|store| store.apply(row.clone(), Source::Local));
@@ -406,5 +429,20 @@ impl Conversation {
     /// Gives up on a failed message.
     pub fn delete(self, id: &str) {
         self.delivery.delete(id.to_string());
+    }
+
+    /// Changes the text of one of one's own messages (shown at once, sent by the outbox).
+    pub fn edit(self, id: &str, body: String) {
+        if let Some(conversation_id) = self.id() {
+            self.delivery
+                .change_message(id, &conversation_id, Some(body));
+        }
+    }
+
+    /// Deletes one of one's own messages for both people, placeholder left.
+    pub fn delete_for_everyone(self, id: &str) {
+        if let Some(conversation_id) = self.id() {
+            self.delivery.change_message(id, &conversation_id, None);
+        }
     }
 }

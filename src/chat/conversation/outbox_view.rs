@@ -1,10 +1,12 @@
-//! The outbox's bubbles of this conversation, whichever tab wrote or sent them.
+//! The outbox's bubbles of this conversation, whichever tab wrote or sent them, and the
+//! edits and deletions on their way.
 
 use leptos::prelude::*;
 
 use super::Conversation;
 use crate::chat::outbox::Outbox;
 use crate::chat::store::Source;
+use crate::time::format_micros;
 
 impl Conversation {
     /// Shows this conversation's messages of the outbox: waiting ones as pending or
@@ -45,6 +47,13 @@ impl Conversation {
                         }
                     }
                     None => changed |= store.remove_local(&done.id),
+                }
+            }
+            // Edits and deletions on their way, shown as made (after the rows above).
+            let at = format_micros((self.app.server_now_ms() * 1000.0) as i64);
+            for change in outbox.changes() {
+                if change.conversation_id == id {
+                    changed |= store.show_change(&change.id, change.body.as_deref(), &at);
                 }
             }
             (changed, ())

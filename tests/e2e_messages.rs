@@ -1,0 +1,247 @@
+//! Messages one can work with (issue 12): the sender edits a message (the other side sees
+//! the new text, marked edited, at once) and deletes it (a placeholder on both sides, the
+//! text gone from the other's screen, list and history); an edit made while the message
+//! is still on its way goes after it; after 15 minutes only deleting is offered.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::time::Duration;
+
+use fantoccini::key::Key;
+use fantoccini::Client;
+use serde_json::json;
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The id of the bubble that says exactly `text`.
+async fn bubble_id(browser: &Client, text: &str) -> Option<String> {
+    browser
+        .execute(
+            "return Array.from(document.querySelectorAll('.messages .bubble'))
+                .filter(b => b.querySelector('.body').textContent === arguments[0])
+                .map(b => b.dataset.id)[0] || null",
+            vec![json!(text)],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
+async fn wait_bubble(browser: &Client, text: &str) -> String {
+    eventually(WAIT, &format!("a bubble saying {text:?}"), || {
+        bubble_id(browser, text)
+    })
+    .await
+}
+
+/// What the bubble of message `id` says, and whether it is marked edited or deleted.
+async fn bubble(browser: &Client, id: &str) -> Option<(String, bool, bool)> {
+    let value = browser
+        .execute(
+            "const b = document.querySelector(`.messages .bubble[data-id='${arguments[0]}']`);
+             return b ? [b.querySelector('.body').textContent, !!b.querySelector('.edited'),
+                         b.classList.contains('deleted')] : null",
+            vec![json!(id)],
+        )
+        .await
+        .ok()?;
+    serde_json::from_value(value).ok()
+}
+
+async fn wait_until_says(browser: &Client, who: &str, id: &str, wanted: (&str, bool, bool)) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let shown = bubble(browser, id).await;
+        if shown
+            .as_ref()
+            .is_some_and(|(text, edited, deleted)| (text.as_str(), *edited, *deleted) == wanted)
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{who}: message {id} shows {shown:?}, not {wanted:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Opens the menu of one's own message `id` and chooses Edit; types `text` over the old
+/// one and presses Enter.
+async fn edit(browser: &Client, id: &str, text: &str) {
+    click(browser, &format!(".bubble[data-id='{id}'] button.more")).await;
+    click(browser, &format!(".bubble[data-id='{id}'] button.edit")).await;
+    eventually(WAIT, "the composer in edit mode", || async {
+        shows(browser, ".composer.editing").await.then_some(())
+    })
+    .await;
+    let composer = browser
+        .find(fantoccini::Locator::Css(".composer textarea"))
+        .await
+        .unwrap();
+    let select_all: String = [char::from(Key::Control), 'a', char::from(Key::Null)]
+        .iter()
+        .collect();
+    composer.send_keys(&select_all).await.unwrap();
+    composer
+        .send_keys(&format!("{text}{}", char::from(Key::Enter)))
+        .await
+        .unwrap();
+}
+
+async fn delete_for_everyone(browser: &Client, id: &str) {
+    click(browser, &format!(".bubble[data-id='{id}'] button.more")).await;
+    click(
+        browser,
+        &format!(".bubble[data-id='{id}'] button.delete-sent"),
+    )
+    .await;
+    // Asked once more: "Delete for everyone".
+    eventually(WAIT, "the confirmation", || async {
+        text_of(
+            browser,
+            &format!(".bubble[data-id='{id}'] button.delete-sent"),
+        )
+        .await
+        .filter(|said| said == "Изтрий за всички")
+    })
+    .await;
+    click(
+        browser,
+        &format!(".bubble[data-id='{id}'] button.delete-sent"),
+    )
+    .await;
+}
+
+async fn page_html(browser: &Client) -> String {
+    browser
+        .execute("return document.body.innerHTML", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
+    let localbase = Localbase::start();
+    let chat = Chat::open(&localbase.app_url()).await;
+    let (trainer, client) = (&chat.trainer, &chat.client);
+    for browser in [trainer, client] {
+        record_errors(browser).await;
+    }
+
+    // An edit: the new text on both sides, marked edited, still one bubble.
+    let first = unique("Тренировката е в 18:00");
+    send(client, &first).await;
+    let id = wait_bubble(trainer, &first).await;
+    wait_for_all(client, "client", &first, 1, WAIT).await; // stored: nothing pending
+    let fixed = unique("Тренировката е в 19:00");
+    edit(client, &id, &fixed).await;
+    wait_until_says(client, "client", &id, (&fixed, true, false)).await;
+    wait_until_says(trainer, "trainer", &id, (&fixed, true, false)).await;
+    assert_eq!(
+        texts_with(trainer, "Тренировката е в").await,
+        [fixed.as_str()]
+    );
+    assert!(
+        !shows(trainer, ".bubble:not(.mine) button.more").await,
+        "nobody is offered to change the other person's messages"
+    );
+    assert!(
+        !shows(client, ".composer.editing").await,
+        "the composer is back to writing"
+    );
+
+    // A deletion: a placeholder on both sides; the text is gone from the trainer's screen,
+    // list and (after a reload) history.
+    delete_for_everyone(client, &id).await;
+    let placeholder = ("Съобщението е изтрито", false, true);
+    wait_until_says(client, "client", &id, placeholder).await;
+    wait_until_says(trainer, "trainer", &id, placeholder).await;
+    let row = format!("button.conversation[data-conversation='{TRAINER_CLIENT_CONVERSATION}']");
+    eventually(WAIT, "the list's preview says it was deleted", || async {
+        text_of(trainer, &row)
+            .await
+            .filter(|t| t.contains("Съобщението е изтрито"))
+    })
+    .await;
+    trainer.refresh().await.unwrap();
+    open_conversation(trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_until_says(trainer, "trainer after a reload", &id, placeholder).await;
+    assert!(
+        !page_html(trainer).await.contains(&fixed),
+        "no deleted text anywhere"
+    );
+    record_errors(trainer).await;
+
+    // An edit while the message is still on its way (the server answers slowly): it shows
+    // at once, unmarked, and goes after the message; the trainer ends with the new text.
+    set_faults(
+        &localbase,
+        json!({ "rules": [{ "method": "POST", "path": "/rest/v1/messages", "delay_ms": 4000 }] }),
+    );
+    let slow = unique("Ще закъснея");
+    send(client, &slow).await;
+    let slow_id = wait_bubble(client, &slow).await;
+    assert_eq!(
+        ticks_of(client, &slow).await.as_deref(),
+        Some("Изпраща се"),
+        "still on its way"
+    );
+    let later = unique("Ще закъснея с 10 минути");
+    edit(client, &slow_id, &later).await;
+    wait_until_says(client, "client", &slow_id, (&later, false, false)).await;
+    wait_until_says(trainer, "trainer", &slow_id, (&later, true, false)).await;
+    wait_for_all(client, "client", &later, 1, WAIT).await;
+    set_faults(&localbase, json!({}));
+
+    // After 15 minutes a message can still be deleted, not edited.
+    let old = unique("Старо съобщение");
+    send(client, &old).await;
+    let old_id = wait_bubble(trainer, &old).await;
+    let now_micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    let quarter_ago = coach_chat::time::format_micros(now_micros - 16 * 60 * 1_000_000);
+    let (status, body) = http(
+        &localbase,
+        "PATCH",
+        &format!("/rest/v1/messages?id=eq.{old_id}"),
+        &[
+            ("apikey", SERVICE_ROLE_KEY),
+            ("Authorization", &format!("Bearer {SERVICE_ROLE_KEY}")),
+        ],
+        Some(&json!({ "created_at": quarter_ago })),
+    );
+    assert!(status < 300, "backdated: {status} {body}");
+    client.refresh().await.unwrap();
+    wait_subscribed(client).await;
+    wait_bubble(client, &old).await;
+    click(client, &format!(".bubble[data-id='{old_id}'] button.more")).await;
+    assert!(
+        shows(
+            client,
+            &format!(".bubble[data-id='{old_id}'] button.delete-sent")
+        )
+        .await
+    );
+    assert!(
+        !shows(client, &format!(".bubble[data-id='{old_id}'] button.edit")).await,
+        "editing is over after 15 minutes"
+    );
+
+    for (who, browser) in [("trainer", trainer), ("client", client)] {
+        assert_eq!(
+            recorded_errors(browser).await,
+            Vec::<String>::new(),
+            "{who}"
+        );
+    }
+    chat.close().await;
+}
