@@ -121,6 +121,69 @@ async fn a_hidden_tab_gets_a_notification_and_a_notification_opens_its_conversat
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(notifications(&client).await.is_empty(), "off means off");
 
+    // On again, but the conversation muted: no notification and no count in the title,
+    // while the list still shows the unread badge. Unmuted, both come back.
+    set_hidden(&client, false).await;
+    click(&client, "button.notifications").await;
+    assert_eq!(button_text(&client).await, "Известия: вкл.");
+    click(&client, ".chat button.mute").await;
+    eventually(
+        Duration::from_secs(10),
+        "muted, in the list too",
+        || async {
+            shows(&client, "button.conversation .flag.muted")
+                .await
+                .then_some(())
+        },
+    )
+    .await;
+    set_hidden(&client, true).await;
+    send(&trainer, "Заглушено").await;
+    eventually(
+        Duration::from_secs(10),
+        "the muted message arrived",
+        || async {
+            bubble_texts(&client)
+                .await
+                .iter()
+                .any(|t| t == "Заглушено")
+                .then_some(())
+        },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        "the unread badge of the muted conversation",
+        || async { text_of(&client, "button.conversation .unread").await },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        notifications(&client).await.is_empty(),
+        "muted: no notification"
+    );
+    assert_eq!(
+        client.title().await.unwrap(),
+        "Coach Chat",
+        "muted: no count"
+    );
+    click(&client, ".chat button.mute").await;
+    eventually(
+        Duration::from_secs(10),
+        "the count back in the title",
+        || async {
+            let title = client.title().await.ok()?;
+            title.starts_with('(').then_some(())
+        },
+    )
+    .await;
+    send(&trainer, "Вече се чува").await;
+    eventually(Duration::from_secs(10), "a notification again", || async {
+        let shown = notifications(&client).await;
+        (shown.len() == 1 && shown[0]["body"] == "Вече се чува").then_some(())
+    })
+    .await;
+
     // A click on a notification while the app is open: the service worker tells the page
     // which conversation to open (the message its `notificationclick` posts).
     run(
@@ -143,6 +206,23 @@ async fn a_hidden_tab_gets_a_notification_and_a_notification_opens_its_conversat
         },
     )
     .await;
+    // Pinned, this older conversation leads the trainer's list, also after a reload.
+    click(&trainer, ".chat button.pin").await;
+    let first_row = "button.conversation";
+    for reload in [false, true] {
+        if reload {
+            trainer.refresh().await.unwrap();
+        }
+        eventually(Duration::from_secs(10), "the pinned conversation first", || async {
+            let first = run(
+                &trainer,
+                &format!("const b = document.querySelector('{first_row}'); return b && b.dataset.conversation === '{SECOND_CONVERSATION}' && !!b.querySelector('.flag.pinned')"),
+            )
+            .await;
+            (first == json!(true)).then_some(())
+        })
+        .await;
+    }
     // With no window open, it opens the app on `?conversation=`.
     trainer
         .goto(&format!(

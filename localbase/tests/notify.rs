@@ -385,3 +385,41 @@ async fn a_refused_delivery_is_retried_an_interrupted_one_never_and_unsubscribe_
     assert_eq!(scenario.round().await.sent, 0);
     assert_eq!(smtp.messages().len(), 1);
 }
+
+#[tokio::test]
+async fn a_muted_conversation_and_a_deleted_message_are_never_mailed() {
+    let scenario = Scenario::start().await;
+    let (server, smtp) = (&scenario.server, &scenario.smtp);
+    let admin = server.admin().await;
+
+    // Deleted before the digest: its text is not quoted (it has none), nor counted.
+    message_to_client(server, "Изтрито по-късно", 30).await;
+    admin
+        .execute(
+            "update public.messages set deleted_at = now(), body = '' where body = 'Изтрито по-късно'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(scenario.round().await.sent, 0, "nothing left to tell");
+
+    // Muted by the client: nothing, however long it waits; unmuted: the digest goes.
+    admin
+        .execute(
+            "insert into public.conversation_settings (user_id, conversation_id, muted)
+             values ($1::text::uuid, $2::text::uuid, true)",
+            &[&CLIENT_ID, &CONVERSATION],
+        )
+        .await
+        .unwrap();
+    message_to_client(server, "Тихо, заглушено", 30).await;
+    assert_eq!(scenario.round().await.sent, 0, "muted");
+    admin
+        .execute("update public.conversation_settings set muted = false", &[])
+        .await
+        .unwrap();
+    assert_eq!(scenario.round().await.sent, 1);
+    let text = decoded(&smtp.messages()[0]);
+    assert!(text.contains("Тихо, заглушено"), "{text}");
+    assert!(!text.contains("Изтрито"), "{text}");
+}

@@ -255,3 +255,25 @@ pub async fn change_message(
     let rows: Vec<MessageRow> = call(builder, Some(&changes), REQUEST_TIMEOUT_MS, abort).await?;
     Ok(rows.into_iter().next())
 }
+
+/// Mutes or unmutes (`mute`), pins or unpins (`pin`) a conversation for the person;
+/// `None` leaves that setting as it is.
+pub async fn set_conversation_settings(
+    config: &Config,
+    token: &str,
+    conversation_id: &str,
+    mute: Option<bool>,
+    pin: Option<bool>,
+) -> Result<(), ApiError> {
+    let args = json!({ "conversation": conversation_id, "mute": mute, "pin": pin });
+    post::<serde_json::Value>(
+        config,
+        token,
+        "rpc/set_conversation_settings",
+        None,
+        &args,
+        Abort::new(),
+    )
+    .await
+    .map(drop)
+}

@@ -7,7 +7,7 @@
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
-use super::model::ConversationSummary;
+use super::model::{sort_conversations, ConversationSummary};
 use crate::api::rest;
 use crate::context::AppContext;
 use crate::i18n::Text;
@@ -34,6 +34,44 @@ pub struct ConversationList {
     pub summaries: RwSignal<Option<Vec<ConversationSummary>>>,
     /// Why the last fetch failed, if it did.
     pub failure: RwSignal<Option<Text>>,
+    tasks: StoredValue<Tasks>,
+    app: AppContext,
+}
+
+impl ConversationList {
+    /// Mutes or unmutes (`mute`), pins or unpins (`pin`) a conversation for the person:
+    /// shown at once, stored in the database (the person's other devices hear of it on
+    /// their inbox), and the list read again — which also undoes it if the server refused.
+    pub fn set_flags(self, conversation_id: &str, mute: Option<bool>, pin: Option<bool>) {
+        self.summaries.update(|list| {
+            let Some(list) = list else {
+                return;
+            };
+            for summary in list.iter_mut() {
+                if summary.conversation_id == conversation_id {
+                    summary.muted = mute.unwrap_or(summary.muted);
+                    summary.pinned = pin.unwrap_or(summary.pinned);
+                }
+            }
+            sort_conversations(list);
+        });
+        let (Some(token), config, Some(tasks)) = (
+            self.app.token(),
+            self.app.config(),
+            self.tasks.try_get_value(),
+        ) else {
+            return;
+        };
+        let id = conversation_id.to_string();
+        let app = self.app;
+        tasks.spawn(async move {
+            let result = rest::set_conversation_settings(&config, &token, &id, mute, pin).await;
+            if let Err(error) = result {
+                self.failure.try_set(Some(error.text()));
+            }
+            app.refresh_list();
+        });
+    }
 }
 
 /// Fetches the list whenever `app.list_version` moves, keeps `selected`'s summary fresh
@@ -43,11 +81,13 @@ pub fn use_conversation_list(
     selected: RwSignal<Option<ConversationSummary>>,
 ) -> ConversationList {
     let key = StoredValue::new(cache_key(&app.user_id().unwrap_or_default()));
+    let tasks = Tasks::of_current_owner();
     let list = ConversationList {
         summaries: RwSignal::new(storage::load(&key.get_value())),
         failure: RwSignal::new(None),
+        tasks: StoredValue::new(tasks.clone()),
+        app,
     };
-    let tasks = Tasks::of_current_owner();
     // The first list of the session may open a lone conversation; later ones never do.
     let auto_open_pending = StoredValue::new(true);
     let fetches = StoredValue::new(0u32);

@@ -59,6 +59,22 @@ pub struct ConversationSummary {
     /// before this was known).
     #[serde(default)]
     pub other_last_seen_at: Option<String>,
+    /// The person muted it: no notifications, no count in the title (the badge stays).
+    #[serde(default)]
+    pub muted: bool,
+    /// The person pinned it to the top of their list.
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+/// The list's order, as the database gives it: pinned conversations first, then each
+/// group by its latest message, newest first (used to show a pin before the list is
+/// read again).
+pub fn sort_conversations(list: &mut [ConversationSummary]) {
+    list.sort_by_key(|s| {
+        let latest = crate::time::parse_micros(&s.last_at).unwrap_or(i64::MIN);
+        (!s.pinned, std::cmp::Reverse(latest))
+    });
 }
 
 /// Whether a conversation's other person is found by `query` (already folded by `fold`,
@@ -229,7 +245,27 @@ mod search_tests {
             last_at: String::new(),
             unread_count: 0,
             other_last_seen_at: None,
+            muted: false,
+            pinned: false,
         }
+    }
+
+    #[test]
+    fn pinned_conversations_lead_and_each_group_is_newest_first() {
+        let at = |name: &str, last_at: &str, pinned: bool| ConversationSummary {
+            last_at: last_at.into(),
+            pinned,
+            ..summary(name)
+        };
+        let mut list = vec![
+            at("new", "2026-11-27T10:00:00Z", false),
+            at("old pinned", "2026-11-01T10:00:00Z", true),
+            at("older", "2026-11-20T10:00:00+00:00", false),
+            at("new pinned", "2026-11-26T10:00:00Z", true),
+        ];
+        sort_conversations(&mut list);
+        let names: Vec<&str> = list.iter().map(|s| s.other_name.as_str()).collect();
+        assert_eq!(names, ["new pinned", "old pinned", "new", "older"]);
     }
 
     #[test]

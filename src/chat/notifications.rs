@@ -1,6 +1,6 @@
 //! `use_notifications`: an incoming message raises a browser notification when the person
 //! would otherwise miss it — the page is hidden, or another conversation is open — if they
-//! turned notifications on (per person and device; asked only from the control in the top
+//! turned notifications on and did not mute that conversation (per person and device; asked only from the control in the top
 //! bar, never on load). A notification's click opens its conversation here. The rules are
 //! plain functions, tested natively.
 
@@ -108,12 +108,14 @@ impl Notifications {
         ) {
             return;
         }
-        let title = summaries
+        let summary = summaries
             .into_iter()
             .flatten()
-            .find(|s| s.conversation_id == row.conversation_id)
-            .map(|s| s.other_name)
-            .unwrap_or_else(|| "Coach Chat".into());
+            .find(|s| s.conversation_id == row.conversation_id);
+        if summary.as_ref().is_some_and(|s| s.muted) {
+            return; // the person muted it
+        }
+        let title = summary.map_or_else(|| "Coach Chat".into(), |s| s.other_name);
         let body = preview(&row.body);
         let Some(tasks) = self.tasks.try_get_value() else {
             return;

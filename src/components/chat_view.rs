@@ -20,6 +20,11 @@ pub fn ChatView(
     /// The other person's last seen, kept fresh by the list.
     #[prop(into)]
     last_seen_at: Signal<Option<String>>,
+    /// Whether the person muted and pinned it, kept fresh by the list.
+    #[prop(into)]
+    flags: Signal<(bool, bool)>,
+    /// Sets muted and/or pinned (`None`: unchanged).
+    on_flags: Callback<(Option<bool>, Option<bool>)>,
     on_back: Callback<()>,
 ) -> impl IntoView {
     let app = use_app();
@@ -65,6 +70,14 @@ pub fn ChatView(
                     <span class="presence" class:online=move || conversation.other_online.get()
                         class:typing=move || conversation.other_typing.get() role="status">{presence_line}</span>
                 </div>
+                <button type="button" class="mute" aria-pressed=move || flags.get().0.to_string()
+                    on:click=move |_| on_flags.run((Some(!flags.get_untracked().0), None))>
+                    {app.tr(Text::Mute)}
+                </button>
+                <button type="button" class="pin" aria-pressed=move || flags.get().1.to_string()
+                    on:click=move |_| on_flags.run((None, Some(!flags.get_untracked().1)))>
+                    {app.tr(Text::Pin)}
+                </button>
                 <ChannelStatus status=conversation.status backup_off=conversation.backup_off on_retry=Callback::new(move |_| conversation.rejoin()) />
             </header>
             <Show when=move || conversation.problem.get().is_some()>

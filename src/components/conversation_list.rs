@@ -190,7 +190,15 @@ fn ConversationRow(
             <button class="conversation" class:selected=is_selected
                 data-conversation=conversation_id
                 on:click=move |_| selected.set(Some(fresh.get_untracked()))>
-                <span class="name">{move || fresh.with(|s| s.other_name.clone())}</span>
+                <span class="name">
+                    {move || fresh.with(|s| s.other_name.clone())}
+                    {move || fresh.with(|s| s.pinned).then(|| view! {
+                        <span class="flag pinned" title=app.tr(Text::Pinned) aria-label=app.tr(Text::Pinned)>"📌"</span>
+                    })}
+                    {move || fresh.with(|s| s.muted).then(|| view! {
+                        <span class="flag muted" title=app.tr(Text::Muted) aria-label=app.tr(Text::Muted)>"🔕"</span>
+                    })}
+                </span>
                 <time class="when">{when}</time>
                 {move || seen().map(|text| view! { <span class="seen">{text}</span> })}
                 <span class="preview">{preview}</span>

@@ -51,11 +51,13 @@ pub fn Shell() -> impl IntoView {
         notifications.incoming(message, list.summaries.get_untracked(), open);
     });
     use_here(app);
-    // The unread total in the tab title and on the app badge; cleared on sign-out.
+    // The unread total in the tab title and on the app badge (muted conversations do not
+    // count); cleared on sign-out.
     let unread_total = Memo::new(move |_| {
         list.summaries.with(|list| {
             list.iter()
                 .flatten()
+                .filter(|summary| !summary.muted)
                 .map(|summary| summary.unread_count.max(0))
                 .sum::<i64>()
         })
@@ -68,6 +70,15 @@ pub fn Shell() -> impl IntoView {
     let on_back = Callback::new(move |_| selected.set(None));
     let last_seen_at = Memo::new(move |_| {
         selected.with(|s| s.as_ref().and_then(|s| s.other_last_seen_at.clone()))
+    });
+    // The open conversation's (muted, pinned), and their switches.
+    let flags = Memo::new(move |_| {
+        selected.with(|s| s.as_ref().map_or((false, false), |s| (s.muted, s.pinned)))
+    });
+    let on_flags = Callback::new(move |(mute, pin): (Option<bool>, Option<bool>)| {
+        if let Some(id) = selected_id.get_untracked() {
+            list.set_flags(&id, mute, pin);
+        }
     });
     // Signing out deletes unsent messages from the device: the person confirms that.
     let unsent = Memo::new(move |_| {
@@ -135,7 +146,7 @@ pub fn Shell() -> impl IntoView {
             })}
             <ConversationList list=list selected=selected account=account />
             {move || match (selected_id.get(), selected.get_untracked()) {
-                (Some(_), Some(summary)) => view! { <ChatView summary=summary last_seen_at=last_seen_at on_back=on_back /> }.into_any(),
+                (Some(_), Some(summary)) => view! { <ChatView summary=summary last_seen_at=last_seen_at flags=flags on_flags=on_flags on_back=on_back /> }.into_any(),
                 _ => view! { <section class="chat placeholder"><p class="muted">{app.t(Text::PickConversation)}</p></section> }.into_any(),
             }}
         </div>

@@ -47,6 +47,10 @@ pub async fn claim(pool: &Pool, delay: Duration) -> Result<Vec<Digest>> {
              join public.profiles r on r.id = p.recipient_id
              where r.email_notifications
                and (r.last_seen_at is null or r.last_seen_at < now() - $1::text::interval)
+               and not exists (
+                 select 1 from public.conversation_settings s
+                 where s.user_id = p.recipient_id and s.conversation_id = p.conversation_id
+                   and s.muted)
                and exists (
                  select 1 from public.messages m
                  where m.conversation_id = p.conversation_id and m.sender_id <> p.recipient_id
