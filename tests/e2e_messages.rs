@@ -1,4 +1,5 @@
-//! Messages one can work with (issue 12): the sender edits a message (the other side sees
+//! Messages one can work with (issue 12): both react to messages (live on both sides, one
+//! reaction each); the sender edits a message (the other side sees
 //! the new text, marked edited, at once) and deletes it (a placeholder on both sides, the
 //! text gone from the other's screen, list and history); an edit made while the message
 //! is still on its way goes after it; after 15 minutes only deleting is offered.
@@ -116,6 +117,51 @@ async fn delete_for_everyone(browser: &Client, id: &str) {
     .await;
 }
 
+/// The reaction chips under message `id`: ("💪 1", pressed by this person).
+async fn chips(browser: &Client, id: &str) -> Vec<(String, bool)> {
+    let value = browser
+        .execute(
+            "return Array.from(document.querySelectorAll(`.bubble[data-id='${arguments[0]}'] .reaction`))
+                .map(b => [b.textContent, b.getAttribute('aria-pressed') === 'true'])",
+            vec![json!(id)],
+        )
+        .await
+        .unwrap_or_default();
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+async fn wait_chips(browser: &Client, who: &str, id: &str, wanted: &[(&str, bool)]) {
+    let wanted: Vec<(String, bool)> = wanted.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let shown = chips(browser, id).await;
+        if shown == wanted {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{who}: reactions {shown:?}, not {wanted:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Reacts to message `id` with `emoji` from its "⋯" menu.
+async fn react(browser: &Client, id: &str, emoji: &str) {
+    click(browser, &format!(".bubble[data-id='{id}'] button.more")).await;
+    let picked = browser
+        .execute(
+            "const b = Array.from(document.querySelectorAll(`.bubble[data-id='${arguments[0]}'] button.react`))
+                .find(b => b.textContent === arguments[1]);
+             if (b) b.click();
+             return !!b",
+            vec![json!(id), json!(emoji)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(picked, json!(true), "{emoji} in the menu");
+}
+
 async fn page_html(browser: &Client) -> String {
     browser
         .execute("return document.body.innerHTML", vec![])
@@ -127,13 +173,52 @@ async fn page_html(browser: &Client) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
+async fn reactions_edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
     let localbase = Localbase::start();
     let chat = Chat::open(&localbase.app_url()).await;
     let (trainer, client) = (&chat.trainer, &chat.client);
     for browser in [trainer, client] {
         record_errors(browser).await;
     }
+
+    // Reactions: on the other's message and one's own, live on both sides, one per person,
+    // taken back by pressing one's own again.
+    let plan = unique("Днес: 5 × 5 клекове");
+    send(trainer, &plan).await;
+    let plan_id = wait_bubble(client, &plan).await;
+    react(client, &plan_id, "💪").await;
+    wait_chips(client, "client", &plan_id, &[("💪 1", true)]).await;
+    wait_chips(trainer, "trainer", &plan_id, &[("💪 1", false)]).await;
+    react(trainer, &plan_id, "👍").await;
+    wait_chips(
+        trainer,
+        "trainer",
+        &plan_id,
+        &[("👍 1", true), ("💪 1", false)],
+    )
+    .await;
+    wait_chips(
+        client,
+        "client",
+        &plan_id,
+        &[("👍 1", false), ("💪 1", true)],
+    )
+    .await;
+    react(client, &plan_id, "❤️").await; // replaces the client's 💪
+    wait_chips(
+        trainer,
+        "trainer",
+        &plan_id,
+        &[("👍 1", true), ("❤️ 1", false)],
+    )
+    .await;
+    click(
+        client,
+        &format!(".bubble[data-id='{plan_id}'] button.reaction[aria-pressed=true]"),
+    )
+    .await;
+    wait_chips(client, "client", &plan_id, &[("👍 1", false)]).await;
+    wait_chips(trainer, "trainer", &plan_id, &[("👍 1", true)]).await;
 
     // An edit: the new text on both sides, marked edited, still one bubble.
     let first = unique("Тренировката е в 18:00");
@@ -148,10 +233,15 @@ async fn edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
         texts_with(trainer, "Тренировката е в").await,
         [fixed.as_str()]
     );
+    let theirs = format!(".bubble[data-id='{id}']");
+    click(trainer, &format!("{theirs} button.more")).await;
+    assert!(shows(trainer, &format!("{theirs} button.react")).await);
     assert!(
-        !shows(trainer, ".bubble:not(.mine) button.more").await,
+        !shows(trainer, &format!("{theirs} button.edit")).await
+            && !shows(trainer, &format!("{theirs} button.delete-sent")).await,
         "nobody is offered to change the other person's messages"
     );
+    click(trainer, &format!("{theirs} button.more")).await;
     assert!(
         !shows(client, ".composer.editing").await,
         "the composer is back to writing"
@@ -173,6 +263,13 @@ async fn edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
     trainer.refresh().await.unwrap();
     open_conversation(trainer, TRAINER_CLIENT_CONVERSATION).await;
     wait_until_says(trainer, "trainer after a reload", &id, placeholder).await;
+    wait_chips(
+        trainer,
+        "trainer after a reload",
+        &plan_id,
+        &[("👍 1", true)],
+    )
+    .await;
     assert!(
         !page_html(trainer).await.contains(&fixed),
         "no deleted text anywhere"

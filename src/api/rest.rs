@@ -69,8 +69,9 @@ pub enum Rows {
     /// of the `messages_conversation_created` index, so a page is an index scan however
     /// deep the history goes.
     Before(String, String),
-    /// Those created at or after this time (inclusive, so a message sharing the
-    /// watermark's timestamp is not skipped; the store drops the overlap).
+    /// Those created or changed at or after this time (inclusive, so a message sharing the
+    /// watermark's timestamp is not skipped; the store drops the overlap). Changed: an
+    /// edit, deletion, receipt or reaction made while the reader was away.
     Since(String),
 }
 
@@ -94,8 +95,14 @@ pub async fn messages(
                 HISTORY_PAGE,
             )
         }
+        // New since, or changed since (edited, deleted, read, reacted to).
         Rows::Since(since) => (
-            format!("&created_at=gte.{}", encode_component(since)),
+            format!(
+                "&or={}",
+                encode_component(&format!(
+                    "(created_at.gte.\"{since}\",updated_at.gte.\"{since}\")"
+                ))
+            ),
             false,
             1000,
         ),
@@ -276,4 +283,18 @@ pub async fn set_conversation_settings(
     )
     .await
     .map(drop)
+}
+
+/// The person's reaction to a message (`None`: none). Says what it should be, so a
+/// retry changes nothing.
+pub async fn set_reaction(
+    config: &Config,
+    token: &str,
+    message_id: &str,
+    emoji: Option<&str>,
+) -> Result<(), ApiError> {
+    let args = json!({ "message": message_id, "emoji": emoji });
+    post::<serde_json::Value>(config, token, "rpc/set_reaction", None, &args, Abort::new())
+        .await
+        .map(drop)
 }

@@ -58,7 +58,8 @@ pub fn use_inbox(
     status
 }
 
-type RowHandler = Rc<dyn Fn(MessageRow)>;
+/// Gets each announced row, and whether it is a new message (or a changed one).
+type RowHandler = Rc<dyn Fn(MessageRow, bool)>;
 
 /// Rows the inbox announces, handed to the open conversation too: a third path beside its
 /// channel's broadcast and Postgres Changes, and often the first to arrive. The database
@@ -73,7 +74,7 @@ impl InboxRows {
 
     /// Hands every announced row to `handler` (instead of the previous listener); returns
     /// the ticket to `stop` with.
-    pub fn listen(self, handler: impl Fn(MessageRow) + 'static) -> u64 {
+    pub fn listen(self, handler: impl Fn(MessageRow, bool) + 'static) -> u64 {
         let ticket = self
             .0
             .try_with_value(|current| current.as_ref().map_or(0, |(t, _)| t + 1))
@@ -91,8 +92,9 @@ impl InboxRows {
         });
     }
 
-    /// An announced message (the stored row, as the database wrote it).
-    pub fn hand(self, payload: &serde_json::Value) {
+    /// An announced message (the stored row, as the database wrote it): a new one, or one
+    /// edited, deleted or reacted to.
+    pub fn hand(self, payload: &serde_json::Value, new: bool) {
         let Ok(row) = serde_json::from_value::<MessageRow>(payload.clone()) else {
             return;
         };
@@ -101,7 +103,7 @@ impl InboxRows {
             .try_with_value(|current| current.as_ref().map(|(_, h)| h.clone()))
             .flatten()
         {
-            handler(row);
+            handler(row, new);
         }
     }
 }

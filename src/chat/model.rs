@@ -1,5 +1,7 @@
 //! The data the chat shows, as PostgREST returns it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Longest message body, in characters (the database enforces the same).
@@ -25,7 +27,16 @@ pub struct MessageRow {
     /// When its sender deleted it: a placeholder stays, the text is gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
+    /// Who reacted how: user id → one of [`REACTIONS`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, String>,
+    /// When the row last changed in the database (any column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
 }
+
+/// The reactions one may give (the database allows these alone).
+pub const REACTIONS: [&str; 6] = ["👍", "❤️", "💪", "😂", "😮", "🙏"];
 
 impl MessageRow {
     pub fn is_deleted(&self) -> bool {
@@ -33,14 +44,20 @@ impl MessageRow {
     }
 
     /// Which of two copies of one message is later: deletion is final, then the later
-    /// edit. Copies arrive out of order (a history read taken before an edit may answer
-    /// after it), so an older one must not undo a newer.
-    pub fn revision(&self) -> (bool, i64) {
-        let edited = self
-            .edited_at
-            .as_deref()
-            .and_then(crate::time::parse_micros);
-        (self.is_deleted(), edited.unwrap_or(i64::MIN))
+    /// database write, then the later edit (one's own edit on its way is later than the
+    /// copy it changed). Copies arrive out of order (a history read taken before an edit
+    /// may answer after it), so an older one must not undo a newer.
+    pub fn revision(&self) -> (bool, i64, i64) {
+        let micros = |at: &Option<String>| {
+            at.as_deref()
+                .and_then(crate::time::parse_micros)
+                .unwrap_or(i64::MIN)
+        };
+        (
+            self.is_deleted(),
+            micros(&self.updated_at),
+            micros(&self.edited_at),
+        )
     }
 }
 

@@ -54,7 +54,13 @@ impl StoredMessage {
     /// FNV-1a of the text and its marks, for keying the rendered bubble.
     pub fn text_tag(&self) -> u64 {
         let marks = [self.row.edited_at.is_some(), self.row.is_deleted()];
-        let bytes = self.row.body.bytes().chain(marks.map(u8::from));
+        let reactions = self.row.reactions.values().flat_map(|r| r.bytes());
+        let bytes = self
+            .row
+            .body
+            .bytes()
+            .chain(marks.map(u8::from))
+            .chain(reactions);
         bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
         })
@@ -235,6 +241,8 @@ impl MessageStore {
             merged.row.body = existing.row.body.clone();
             merged.row.edited_at = existing.row.edited_at.clone();
             merged.row.deleted_at = existing.row.deleted_at.clone();
+            merged.row.reactions = existing.row.reactions.clone();
+            merged.row.updated_at = existing.row.updated_at.clone();
         }
         if merged.source != Source::Local {
             merged.send_state = SendState::Sent;
@@ -366,6 +374,22 @@ impl MessageStore {
             }
             Some(_) => false,
         }
+    }
+
+    /// Shows one's own reaction (`None`: taken back) before the server has it.
+    pub fn show_reaction(&mut self, id: &str, me: &str, emoji: Option<&str>) -> bool {
+        let Some(&index) = self.positions.get(id) else {
+            return false;
+        };
+        let reactions = &mut self.ordered[index].row.reactions;
+        if reactions.get(me).map(String::as_str) == emoji {
+            return false;
+        }
+        match emoji {
+            Some(emoji) => drop(reactions.insert(me.to_string(), emoji.to_string())),
+            None => drop(reactions.remove(me)),
+        }
+        true
     }
 
     /// The database's row as it is, whatever was shown: one's own change was refused.

@@ -369,3 +369,31 @@ fn an_unsent_message_edited_before_it_goes_shows_the_new_text_unmarked() {
         ("final", None)
     );
 }
+
+#[test]
+fn reactions_show_at_once_and_an_older_copy_does_not_take_them_back() {
+    let mut store = MessageStore::new("c");
+    let at = "2026-11-25T10:00:00Z";
+    let mut stored = row("m", at, "5 × 5");
+    stored.updated_at = Some(at.into());
+    store.apply_history(vec![stored.clone()], HISTORY_PAGE);
+    assert!(store.show_reaction("m", "me", Some("💪")));
+    assert!(!store.show_reaction("m", "me", Some("💪")), "once");
+    let mut reacted = stored.clone();
+    reacted.reactions.insert("me".into(), "💪".into());
+    reacted.reactions.insert("them".into(), "👍".into());
+    reacted.updated_at = Some("2026-11-25T10:01:00Z".into());
+    store.apply_update(reacted);
+    store.apply_gap(vec![stored]); // read before the reactions, answered after
+    let shown = &store.get("m").unwrap().row.reactions;
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(store.show_reaction("m", "me", None));
+    assert_eq!(store.get("m").unwrap().row.reactions.get("me"), None);
+    let before = store.get("m").unwrap().text_tag();
+    store.show_reaction("m", "me", Some("😂"));
+    assert_ne!(
+        store.get("m").unwrap().text_tag(),
+        before,
+        "the bubble is drawn again"
+    );
+}

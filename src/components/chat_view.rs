@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::channel_status::ChannelStatus;
 use super::composer::Composer;
+use super::message_bubble::BubbleActions;
 use super::message_list::MessageList;
 use super::seen::seen_text;
 use crate::chat::conversation::use_conversation;
@@ -36,14 +37,17 @@ pub fn ChatView(
         Text::Client
     };
     let on_send = Callback::new(move |body: String| conversation.send(body));
-    let on_retry = Callback::new(move |id: String| conversation.retry(&id));
-    let on_delete = Callback::new(move |id: String| conversation.delete(&id));
     let on_draft = Callback::new(move |draft: String| conversation.draft_changed(&draft));
     let on_blur = Callback::new(move |_| conversation.stop_typing());
     let editing = RwSignal::new(None::<(String, String)>);
-    let on_start_edit = Callback::new(move |message: (String, String)| editing.set(Some(message)));
     let on_edit = Callback::new(move |(id, body): (String, String)| conversation.edit(&id, body));
-    let on_delete_sent = Callback::new(move |id: String| conversation.delete_for_everyone(&id));
+    let actions = BubbleActions {
+        retry: Callback::new(move |id: String| conversation.retry(&id)),
+        discard: Callback::new(move |id: String| conversation.delete(&id)),
+        edit: Callback::new(move |message: (String, String)| editing.set(Some(message))),
+        delete: Callback::new(move |id: String| conversation.delete_for_everyone(&id)),
+        react: Callback::new(move |(id, emoji): (String, String)| conversation.react(&id, &emoji)),
+    };
     // Typing first, then presence (trusted once the channel is joined), then last seen.
     let other_name = summary.other_name.clone();
     let presence_line = move || {
@@ -70,21 +74,23 @@ pub fn ChatView(
                     <span class="presence" class:online=move || conversation.other_online.get()
                         class:typing=move || conversation.other_typing.get() role="status">{presence_line}</span>
                 </div>
+                // On a phone only the icon shows; the label is still the button's name.
                 <button type="button" class="mute" aria-pressed=move || flags.get().0.to_string()
+                    aria-label=app.tr(Text::Mute) title=app.tr(Text::Mute)
                     on:click=move |_| on_flags.run((Some(!flags.get_untracked().0), None))>
-                    {app.tr(Text::Mute)}
+                    "🔕"<span class="label">{app.tr(Text::Mute)}</span>
                 </button>
                 <button type="button" class="pin" aria-pressed=move || flags.get().1.to_string()
+                    aria-label=app.tr(Text::Pin) title=app.tr(Text::Pin)
                     on:click=move |_| on_flags.run((None, Some(!flags.get_untracked().1)))>
-                    {app.tr(Text::Pin)}
+                    "📌"<span class="label">{app.tr(Text::Pin)}</span>
                 </button>
                 <ChannelStatus status=conversation.status backup_off=conversation.backup_off on_retry=Callback::new(move |_| conversation.rejoin()) />
             </header>
             <Show when=move || conversation.problem.get().is_some()>
                 <p class="error" role="alert">{move || conversation.problem.get().map(|text| app.t(text))}</p>
             </Show>
-            <MessageList conversation=conversation me=me other_name=summary.other_name.clone() on_retry=on_retry on_delete=on_delete
-                on_edit=on_start_edit on_delete_sent=on_delete_sent />
+            <MessageList conversation=conversation me=me other_name=summary.other_name.clone() actions=actions />
             <Composer on_send=on_send on_draft=on_draft on_blur=on_blur editing=editing on_edit=on_edit />
         </section>
     }

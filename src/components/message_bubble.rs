@@ -1,32 +1,37 @@
 //! One message, with the day's separator or the unread divider before it when it starts
 //! one. Text is rendered as text (never HTML), web addresses as links opening outside;
-//! one's own messages show their delivery state and a menu to edit or delete them, and
-//! failed ones offer Retry and Delete. A deleted message is a placeholder.
+//! reactions below it; one's own messages show their delivery state, failed ones offer
+//! Retry and Delete. A "⋯" menu reacts to a message and, on one's own, edits or deletes
+//! it. A deleted message is a placeholder.
 
 use leptos::prelude::*;
 
 use crate::browser::short_time;
 use crate::chat::links::{segments, Segment};
-use crate::chat::model::EDIT_WINDOW_MS;
-use crate::chat::store::SendState;
+use crate::chat::model::{EDIT_WINDOW_MS, REACTIONS};
+use crate::chat::store::{SendState, Source};
 use crate::chat::timeline::Entry;
 use crate::context::use_app;
 use crate::i18n::Text;
 use crate::intl::day_label;
 
+/// What a bubble's controls do; each is called with the message id (and what else it says).
+#[derive(Clone, Copy)]
+pub struct BubbleActions {
+    /// Retry on a failed message.
+    pub retry: Callback<String>,
+    /// Delete on a failed message: it is not sent.
+    pub discard: Callback<String>,
+    /// Edit chosen on one's own message: its id and text.
+    pub edit: Callback<(String, String)>,
+    /// "Delete for everyone" on one's own message.
+    pub delete: Callback<String>,
+    /// A reaction chosen: the message id and the emoji.
+    pub react: Callback<(String, String)>,
+}
+
 #[component]
-pub fn MessageBubble(
-    entry: Entry,
-    mine: bool,
-    /// Called with the message id when Retry is pressed.
-    on_retry: Callback<String>,
-    /// Called with the message id when Delete is pressed.
-    on_delete: Callback<String>,
-    /// Called with the message id and text when Edit is chosen (own messages).
-    on_edit: Callback<(String, String)>,
-    /// Called with the message id when "Delete for everyone" is chosen (own messages).
-    on_delete_sent: Callback<String>,
-) -> impl IntoView {
+pub fn MessageBubble(entry: Entry, mine: bool, actions: BubbleActions) -> impl IntoView {
     let app = use_app();
     let Entry {
         message,
@@ -66,12 +71,38 @@ pub fn MessageBubble(
     };
     let failed = message.send_state == SendState::Failed;
     let edited = message.row.edited_at.is_some() && !deleted;
-    // One's own messages can be changed: edited for 15 minutes (by the server's clock; the
-    // server has the last word), deleted at any time; a failed one has Retry and Delete.
-    let actions = (mine && !deleted && !failed).then(|| {
-        let editable = app.server_now_ms() - micros as f64 / 1000.0 < EDIT_WINDOW_MS;
+    // Stored messages can be reacted to; one's own can also be edited for 15 minutes (by
+    // the server's clock; the server has the last word) and deleted at any time. A failed
+    // one has Retry and Delete instead.
+    let stored = message.source != Source::Local;
+    let menu = (!deleted && !failed && (stored || mine)).then(|| {
+        let editable = mine && app.server_now_ms() - micros as f64 / 1000.0 < EDIT_WINDOW_MS;
         let (id, text) = (message.row.id.clone(), message.row.body.clone());
-        view! { <MessageActions id=id text=text editable=editable on_edit=on_edit on_delete=on_delete_sent /> }
+        view! { <MessageMenu id=id text=text mine=mine editable=editable reactable=stored actions=actions /> }
+    });
+    let me = app.user_id().unwrap_or_default();
+    let reactions = (!message.row.reactions.is_empty()).then(|| {
+        let chips =
+            REACTIONS
+                .iter()
+                .filter_map(|&emoji| {
+                    let count = message
+                        .row
+                        .reactions
+                        .values()
+                        .filter(|r| *r == emoji)
+                        .count();
+                    let by_me = message.row.reactions.get(&me).is_some_and(|r| r == emoji);
+                    let id = message.row.id.clone();
+                    (count > 0).then(|| view! {
+                    <button type="button" class="reaction" aria-pressed=by_me.to_string()
+                        on:click=move |_| actions.react.run((id.clone(), emoji.to_string()))>
+                        {emoji}" "{count}
+                    </button>
+                })
+                })
+                .collect_view();
+        view! { <span class="reactions">{chips}</span> }
     });
     let id = message.row.id.clone();
     let delete_id = message.row.id.clone();
@@ -88,55 +119,68 @@ pub fn MessageBubble(
             } else {
                 view! { <p class="body">{body}</p> }.into_any()
             }}
+            {reactions}
             <span class="meta">
                 {edited.then(|| view! { <span class="edited">{app.tr(Text::Edited)}</span> })}
                 <time datetime=datetime>{move || short_time(&created_at, app.lang.get().tag())}</time>
                 {mine.then(|| view! {
                     <span class="ticks" title=app.tr(delivery) aria-label=app.tr(delivery)>{ticks}</span>
                 })}
-                {actions}
+                {menu}
             </span>
             // Whether it is mine or failed is fixed for this element (its key says so).
             {failed.then(|| view! {
-                <button class="retry" on:click=move |_| on_retry.run(id.clone())>{app.tr(Text::Retry)}</button>
-                <button class="delete" on:click=move |_| on_delete.run(delete_id.clone())>{app.tr(Text::Delete)}</button>
+                <button class="retry" on:click=move |_| actions.retry.run(id.clone())>{app.tr(Text::Retry)}</button>
+                <button class="delete" on:click=move |_| actions.discard.run(delete_id.clone())>{app.tr(Text::Delete)}</button>
             })}
         </li>
     }
 }
 
-/// The "⋯" menu of one's own message: Edit (while allowed) and Delete for everyone, which
-/// asks once more before it goes.
+/// The "⋯" menu: the reactions (on a stored message), and on one's own Edit (while
+/// allowed) and Delete for everyone, which asks once more before it goes.
 #[component]
-fn MessageActions(
+fn MessageMenu(
     id: String,
     text: String,
+    mine: bool,
     editable: bool,
-    on_edit: Callback<(String, String)>,
-    on_delete: Callback<String>,
+    reactable: bool,
+    actions: BubbleActions,
 ) -> impl IntoView {
     let app = use_app();
     let open = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let id = StoredValue::new(id);
     let text = StoredValue::new(text);
+    let pick = move |emoji: &'static str| {
+        view! {
+            <button type="button" class="react" on:click=move |_| {
+                open.set(false);
+                actions.react.run((id.get_value(), emoji.to_string()));
+            }>{emoji}</button>
+        }
+    };
     view! {
         <Show when=move || open.get()>
             <span class="actions" role="group" aria-label=app.tr(Text::MessageActions)>
+                {reactable.then(|| REACTIONS.map(pick).collect_view())}
                 {editable.then(|| view! {
                     <button type="button" class="edit" on:click=move |_| {
                         open.set(false);
-                        on_edit.run((id.get_value(), text.get_value()));
+                        actions.edit.run((id.get_value(), text.get_value()));
                     }>{app.tr(Text::Edit)}</button>
                 })}
-                <button type="button" class="delete-sent" on:click=move |_| {
-                    if confirming.get_untracked() {
-                        open.set(false);
-                        on_delete.run(id.get_value());
-                    } else {
-                        confirming.set(true);
-                    }
-                }>{move || app.t(if confirming.get() { Text::DeleteForEveryone } else { Text::Delete })}</button>
+                {mine.then(|| view! {
+                    <button type="button" class="delete-sent" on:click=move |_| {
+                        if confirming.get_untracked() {
+                            open.set(false);
+                            actions.delete.run(id.get_value());
+                        } else {
+                            confirming.set(true);
+                        }
+                    }>{move || app.t(if confirming.get() { Text::DeleteForEveryone } else { Text::Delete })}</button>
+                })}
             </span>
         </Show>
         <button type="button" class="more" aria-haspopup="true" aria-expanded=move || open.get().to_string()

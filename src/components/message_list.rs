@@ -8,7 +8,7 @@ use leptos::html::Ol;
 use leptos::prelude::*;
 use web_sys::Element;
 
-use super::message_bubble::MessageBubble;
+use super::message_bubble::{BubbleActions, MessageBubble};
 use crate::browser::local_day;
 use crate::chat::conversation::Conversation;
 use crate::chat::store::SendState;
@@ -46,10 +46,7 @@ pub fn MessageList(
     me: String,
     /// The other person's name, for announcing their messages.
     other_name: String,
-    on_retry: Callback<String>,
-    on_delete: Callback<String>,
-    on_edit: Callback<(String, String)>,
-    on_delete_sent: Callback<String>,
+    actions: BubbleActions,
 ) -> impl IntoView {
     let app = use_app();
     let list = NodeRef::<Ol>::new();
@@ -220,8 +217,7 @@ pub fn MessageList(
                     }
                     let:entry
                 >
-                    <MessageBubble mine={entry.message.row.sender_id == me} entry=entry on_retry=on_retry on_delete=on_delete
-                        on_edit=on_edit on_delete_sent=on_delete_sent />
+                    <MessageBubble mine={entry.message.row.sender_id == me} entry=entry actions=actions />
                 </For>
             </ol>
             <Show when=move || { unseen_below.get() > 0 }>

@@ -43,7 +43,7 @@ pub fn Shell() -> impl IntoView {
     let inbox_rows = InboxRows::new();
     provide_context(inbox_rows);
     let inbox = use_inbox(app, &client, delivery, move |message, new| {
-        inbox_rows.hand(&message); // the open conversation shows it first
+        inbox_rows.hand(&message, new); // the open conversation shows it first
         if !new {
             return; // an edit or deletion: nothing to notify
         }

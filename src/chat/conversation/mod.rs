@@ -162,16 +162,16 @@ pub fn use_conversation(
     }
     // What the inbox announces for this conversation is shown too (often first).
     let inbox = use_context::<InboxRows>().map(|rows| {
-        let ticket = rows.listen(move |row| {
+        let ticket = rows.listen(move |row, new| {
             if conversation.id().as_ref() != Some(&row.conversation_id) {
                 return;
             }
-            if row.edited_at.is_some() || row.is_deleted() {
+            if new {
+                conversation.on_inserted(row);
+            } else {
                 conversation
                     .store
                     .try_update(|store| store.apply_update(row));
-            } else {
-                conversation.on_inserted(row);
             }
         });
         (rows, ticket)
@@ -437,6 +437,44 @@ impl Conversation {
             self.delivery
                 .change_message(id, &conversation_id, Some(body));
         }
+    }
+
+    /// Reacts to a message with `emoji`, or takes the reaction back when it is the one
+    /// given already: shown at once, then said to the server as the wanted state (tried
+    /// again while the conversation is open if the network fails; a refusal is said and the
+    /// stored reactions come back).
+    pub fn react(self, id: &str, emoji: &str) {
+        let Some(me) = self.app.user_id() else {
+            return;
+        };
+        let mine = self
+            .store
+            .with_untracked(|s| s.get(id).and_then(|m| m.row.reactions.get(&me).cloned()));
+        let wanted = (mine.as_deref() != Some(emoji)).then(|| emoji.to_string());
+        self.store.update(|store| {
+            store.show_reaction(id, &me, wanted.as_deref());
+        });
+        let id = id.to_string();
+        self.spawn(async move {
+            for attempt in 0u32..6 {
+                let (Some(token), config) = (self.app.token(), self.app.config()) else {
+                    return;
+                };
+                match rest::set_reaction(&config, &token, &id, wanted.as_deref()).await {
+                    Ok(()) => return,
+                    Err(error) if error.is_transient() => {
+                        gloo_timers::future::TimeoutFuture::new(1000 << attempt).await;
+                    }
+                    Err(error) => {
+                        self.report(&error);
+                        if let Ok(Some(row)) = rest::stored_message(&config, &token, &id).await {
+                            self.store.try_update(|store| store.replace(row));
+                        }
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     /// Deletes one of one's own messages for both people, placeholder left.
