@@ -129,3 +129,15 @@ pub async fn copy_to_clipboard(text: &str) -> bool {
         Err(_) => false,
     }
 }
+
+/// Puts the keyboard in the message composer (after Reply is chosen).
+pub fn focus_composer() {
+    use wasm_bindgen::JsCast;
+    let textarea = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(".composer textarea").ok().flatten())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(textarea) = textarea {
+        let _ = textarea.focus();
+    }
+}

@@ -1,5 +1,6 @@
 //! Messages one can work with (issue 12): both react to messages (live on both sides, one
-//! reaction each); the sender edits a message (the other side sees
+//! reaction each) and answer a specific one (the quote shows, and takes one to the
+//! original, loading older pages); the sender edits a message (the other side sees
 //! the new text, marked edited, at once) and deletes it (a placeholder on both sides, the
 //! text gone from the other's screen, list and history); an edit made while the message
 //! is still on its way goes after it; after 15 minutes only deleting is offered.
@@ -220,6 +221,80 @@ async fn reactions_edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
     wait_chips(client, "client", &plan_id, &[("👍 1", false)]).await;
     wait_chips(trainer, "trainer", &plan_id, &[("👍 1", true)]).await;
 
+    // A reply: the quote shows on both sides. Sixty messages later, the trainer opens the
+    // conversation afresh: the quote still shows (its original is fetched), and pressing
+    // it loads the older pages and brings the original into view.
+    click(client, &format!(".bubble[data-id='{plan_id}'] button.more")).await;
+    click(
+        client,
+        &format!(".bubble[data-id='{plan_id}'] button.reply"),
+    )
+    .await;
+    eventually(WAIT, "the reply banner", || async {
+        text_of(client, ".chat > .replying")
+            .await
+            .filter(|t| t.contains("В отговор на") && t.contains(&plan))
+    })
+    .await;
+    let (trainer_token, _) = tokio::task::block_in_place(|| api_sign_in(&localbase, TRAINER));
+    tokio::task::block_in_place(|| {
+        for n in 0..60 {
+            api_send(
+                &localbase,
+                &trainer_token,
+                TRAINER_CLIENT_CONVERSATION,
+                &format!("пълнеж {n:02}"),
+            );
+        }
+    });
+    let question = unique("Колко почивка между сериите?");
+    send(client, &question).await;
+    assert!(
+        !shows(client, ".chat > .replying").await,
+        "the banner goes with the message"
+    );
+    let reply_id = wait_bubble(trainer, &question).await;
+    let quote = format!(".bubble[data-id='{reply_id}'] .quote");
+    eventually(WAIT, "the quote at the trainer's", || async {
+        text_of(trainer, &quote)
+            .await
+            .filter(|t| t.starts_with("Вие: ") && t.contains(&plan))
+    })
+    .await;
+    trainer.refresh().await.unwrap();
+    open_conversation(trainer, TRAINER_CLIENT_CONVERSATION).await;
+    wait_bubble(trainer, &question).await;
+    assert!(
+        bubble_id(trainer, &plan).await.is_none(),
+        "the original is older than the first page"
+    );
+    eventually(WAIT, "the quote of an unloaded original", || async {
+        text_of(trainer, &quote).await.filter(|t| t.contains(&plan))
+    })
+    .await;
+    click(trainer, &quote).await;
+    eventually(WAIT, "the original brought into view", || async {
+        trainer
+            .execute(
+                "const b = document.querySelector(`.bubble[data-id='${arguments[0]}']`);
+                 if (!b || !b.classList.contains('highlight')) return false;
+                 const r = b.getBoundingClientRect(), l = document.querySelector('.messages').getBoundingClientRect();
+                 return r.top >= l.top && r.bottom <= l.bottom",
+                vec![json!(plan_id)],
+            )
+            .await
+            .ok()
+            .filter(|v| *v == json!(true))
+    })
+    .await;
+    wait_chips(
+        trainer,
+        "trainer after a reload",
+        &plan_id,
+        &[("👍 1", true)],
+    )
+    .await;
+
     // An edit: the new text on both sides, marked edited, still one bubble.
     let first = unique("Тренировката е в 18:00");
     send(client, &first).await;
@@ -263,13 +338,6 @@ async fn reactions_edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
     trainer.refresh().await.unwrap();
     open_conversation(trainer, TRAINER_CLIENT_CONVERSATION).await;
     wait_until_says(trainer, "trainer after a reload", &id, placeholder).await;
-    wait_chips(
-        trainer,
-        "trainer after a reload",
-        &plan_id,
-        &[("👍 1", true)],
-    )
-    .await;
     assert!(
         !page_html(trainer).await.contains(&fixed),
         "no deleted text anywhere"
@@ -301,6 +369,19 @@ async fn reactions_edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
     let old = unique("Старо съобщение");
     send(client, &old).await;
     let old_id = wait_bubble(trainer, &old).await;
+    wait_for_all(client, "client", &old, 1, WAIT).await;
+    let stamp = format!(".bubble[data-id='{old_id}'] time");
+    let stamped = || async {
+        client
+            .execute(
+                "const t = document.querySelector(arguments[0]); return t ? t.getAttribute('datetime') : null",
+                vec![json!(stamp)],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+    };
+    let sent_at = stamped().await.expect("the bubble's time");
     let now_micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -317,9 +398,11 @@ async fn reactions_edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
         Some(&json!({ "created_at": quarter_ago })),
     );
     assert!(status < 300, "backdated: {status} {body}");
-    client.refresh().await.unwrap();
-    wait_subscribed(client).await;
-    wait_bubble(client, &old).await;
+    // The change reaches the open conversation (Postgres Changes): the message moves back.
+    eventually(WAIT, "the message dated 16 minutes ago", || async {
+        stamped().await.filter(|at| *at != sent_at)
+    })
+    .await;
     click(client, &format!(".bubble[data-id='{old_id}'] button.more")).await;
     assert!(
         shows(

@@ -127,7 +127,11 @@ pub async fn insert_message(
     row: &MessageRow,
     abort: Abort,
 ) -> Result<MessageRow, ApiError> {
-    let body = json!({ "id": row.id, "conversation_id": row.conversation_id, "body": row.body });
+    let mut body =
+        json!({ "id": row.id, "conversation_id": row.conversation_id, "body": row.body });
+    if let Some(original) = &row.reply_to {
+        body["reply_to"] = json!(original);
+    }
     let inserted: Vec<MessageRow> = post(
         config,
         token,

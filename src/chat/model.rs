@@ -33,6 +33,9 @@ pub struct MessageRow {
     /// When the row last changed in the database (any column).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// The earlier message of the conversation this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 /// The reactions one may give (the database allows these alone).

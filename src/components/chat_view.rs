@@ -11,6 +11,7 @@ use super::seen::seen_text;
 use crate::chat::conversation::use_conversation;
 use crate::chat::delivery::Delivery;
 use crate::chat::model::ConversationSummary;
+use crate::chat::notifications::preview;
 use crate::context::use_app;
 use crate::i18n::{typing, Text};
 use crate::realtime::Status;
@@ -36,17 +37,50 @@ pub fn ChatView(
     } else {
         Text::Client
     };
-    let on_send = Callback::new(move |body: String| conversation.send(body));
+    // The message being answered, shown above the composer until sent or cancelled.
+    let replying = RwSignal::new(None::<String>);
+    let on_send = Callback::new(move |body: String| {
+        conversation.send(body, replying.get_untracked());
+        replying.set(None);
+    });
     let on_draft = Callback::new(move |draft: String| conversation.draft_changed(&draft));
     let on_blur = Callback::new(move |_| conversation.stop_typing());
     let editing = RwSignal::new(None::<(String, String)>);
     let on_edit = Callback::new(move |(id, body): (String, String)| conversation.edit(&id, body));
+    // A quote pressed: the list brings its original into view (loading older pages).
+    let jump_to = RwSignal::new(None::<String>);
+    let other = StoredValue::new(summary.other_name.clone());
+    let me_id = StoredValue::new(me.clone());
+    let quote = Callback::new(move |id: String| {
+        let row = conversation.quoted(&id)?;
+        let who = if me_id.with_value(|me| *me == row.sender_id) {
+            app.t(Text::You).to_string()
+        } else {
+            other.get_value()
+        };
+        let text = if row.is_deleted() {
+            app.t(Text::MessageDeleted).to_string()
+        } else {
+            preview(&row.body)
+        };
+        Some((who, text))
+    });
     let actions = BubbleActions {
         retry: Callback::new(move |id: String| conversation.retry(&id)),
         discard: Callback::new(move |id: String| conversation.delete(&id)),
-        edit: Callback::new(move |message: (String, String)| editing.set(Some(message))),
+        edit: Callback::new(move |message: (String, String)| {
+            replying.set(None);
+            editing.set(Some(message));
+        }),
         delete: Callback::new(move |id: String| conversation.delete_for_everyone(&id)),
         react: Callback::new(move |(id, emoji): (String, String)| conversation.react(&id, &emoji)),
+        reply: Callback::new(move |id: String| {
+            editing.set(None);
+            replying.set(Some(id));
+            crate::browser::focus_composer();
+        }),
+        quote,
+        jump: Callback::new(move |id: String| jump_to.set(Some(id))),
     };
     // Typing first, then presence (trusted once the channel is joined), then last seen.
     let other_name = summary.other_name.clone();
@@ -90,7 +124,19 @@ pub fn ChatView(
             <Show when=move || conversation.problem.get().is_some()>
                 <p class="error" role="alert">{move || conversation.problem.get().map(|text| app.t(text))}</p>
             </Show>
-            <MessageList conversation=conversation me=me other_name=summary.other_name.clone() actions=actions />
+            <MessageList conversation=conversation me=me other_name=summary.other_name.clone() actions=actions jump_to=jump_to />
+            {move || replying.get().map(|id| {
+                let said = quote.run(id.clone()).map(|(who, text)| format!("{who}: {text}"));
+                view! {
+                    <p class="replying">
+                        <button type="button" class="quote" on:click=move |_| jump_to.set(Some(id.clone()))>
+                            {app.t(Text::ReplyingTo)}" "{said}
+                        </button>
+                        <button type="button" class="cancel-reply" aria-label=app.tr(Text::Cancel) title=app.tr(Text::Cancel)
+                            on:click=move |_| replying.set(None)>"×"</button>
+                    </p>
+                }
+            })}
             <Composer on_send=on_send on_draft=on_draft on_blur=on_blur editing=editing on_edit=on_edit />
         </section>
     }

@@ -28,6 +28,13 @@ pub struct BubbleActions {
     pub delete: Callback<String>,
     /// A reaction chosen: the message id and the emoji.
     pub react: Callback<(String, String)>,
+    /// Reply chosen.
+    pub reply: Callback<String>,
+    /// What a reply quotes of the message `id`: who wrote it and its text (reactive),
+    /// if known yet.
+    pub quote: Callback<String, Option<(String, String)>>,
+    /// A quote pressed: its original is brought into view.
+    pub jump: Callback<String>,
 }
 
 #[component]
@@ -80,6 +87,17 @@ pub fn MessageBubble(entry: Entry, mine: bool, actions: BubbleActions) -> impl I
         let (id, text) = (message.row.id.clone(), message.row.body.clone());
         view! { <MessageMenu id=id text=text mine=mine editable=editable reactable=stored actions=actions /> }
     });
+    // The message this one answers: who wrote it and what, pressed to go there.
+    let quoted = message.row.reply_to.clone().filter(|_| !deleted).map(|original| {
+        let target = original.clone();
+        let said = move || match actions.quote.run(original.clone()) {
+            Some((who, text)) => format!("{who}: {text}"),
+            None => app.t(Text::EarlierMessage).to_string(),
+        };
+        view! {
+            <button type="button" class="quote" on:click=move |_| actions.jump.run(target.clone())>{said}</button>
+        }
+    });
     let me = app.user_id().unwrap_or_default();
     let reactions = (!message.row.reactions.is_empty()).then(|| {
         let chips =
@@ -114,6 +132,7 @@ pub fn MessageBubble(entry: Entry, mine: bool, actions: BubbleActions) -> impl I
         <li class="bubble" class:mine=mine class:failed=failed class:grouped=continues_group
             class:deleted=deleted data-id=message.row.id.clone()
             data-delivery=move || mine.then(|| app.t(delivery))>
+            {quoted}
             {if deleted {
                 view! { <p class="body">{app.tr(Text::MessageDeleted)}</p> }.into_any()
             } else {
@@ -165,6 +184,12 @@ fn MessageMenu(
         <Show when=move || open.get()>
             <span class="actions" role="group" aria-label=app.tr(Text::MessageActions)>
                 {reactable.then(|| REACTIONS.map(pick).collect_view())}
+                {reactable.then(|| view! {
+                    <button type="button" class="reply" on:click=move |_| {
+                        open.set(false);
+                        actions.reply.run(id.get_value());
+                    }>{app.tr(Text::Reply)}</button>
+                })}
                 {editable.then(|| view! {
                     <button type="button" class="edit" on:click=move |_| {
                         open.set(false);

@@ -47,6 +47,9 @@ pub fn MessageList(
     /// The other person's name, for announcing their messages.
     other_name: String,
     actions: BubbleActions,
+    /// A message to bring into view (a quote was pressed); cleared once it is there, or
+    /// once it is known not to be.
+    jump_to: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let app = use_app();
     let list = NodeRef::<Ol>::new();
@@ -140,6 +143,36 @@ pub fn MessageList(
             // The view may be gone by the next frame (the person switched away).
             if position.try_with_value(|_| ()).is_some() {
                 after_render();
+            }
+        });
+    });
+
+    // A quote pressed: its original brought into view and flashed, the pages before the
+    // loaded ones read first when it is older than them.
+    Effect::new(move |_| {
+        let Some(target) = jump_to.get() else {
+            return;
+        };
+        store.track();
+        position.update_value(|p| p.at_bottom = false); // not pulled down meanwhile
+        request_animation_frame(move || {
+            let Some(list) = list.try_get_untracked().flatten() else {
+                return;
+            };
+            let selector = format!("li.bubble[data-id=\"{target}\"]");
+            if let Some(element) = list.query_selector(&selector).ok().flatten() {
+                if let Ok(Some(previous)) = list.query_selector("li.bubble.highlight") {
+                    let _ = previous.class_list().remove_1("highlight");
+                }
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                element.scroll_into_view_with_scroll_into_view_options(&options);
+                let _ = element.class_list().add_1("highlight");
+                jump_to.try_set(None);
+            } else if store.with_untracked(|s| s.has_older()) {
+                conversation.load_older(|| {});
+            } else {
+                jump_to.try_set(None);
             }
         });
     });

@@ -7,12 +7,15 @@
 //! shown at once when well formed, confirmed or dropped by the database within seconds.
 //! Every request it starts ends with it (`Tasks`).
 
+use std::collections::BTreeMap;
+
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use serde_json::Value;
 
 mod hints;
 mod outbox_view;
+mod quotes;
 mod reading;
 mod typing;
 
@@ -52,6 +55,8 @@ pub struct Conversation {
     pub first_unread: RwSignal<Option<String>>,
     /// A page of older messages is on its way.
     pub loading_older: RwSignal<bool>,
+    /// Messages quoted by replies but not loaded: fetched by id (`None`: asked for).
+    quotes: RwSignal<BTreeMap<String, Option<MessageRow>>>,
     unread_at_open: i64,
     typing: StoredValue<TypingSender>,
     typing_idle: StoredValue<Option<Timeout>, LocalStorage>,
@@ -102,6 +107,7 @@ pub fn use_conversation(
         loaded: RwSignal::new(false),
         first_unread: RwSignal::new(None),
         loading_older: RwSignal::new(false),
+        quotes: RwSignal::new(BTreeMap::new()),
         unread_at_open: summary.unread_count,
         typing: StoredValue::new(TypingSender::default()),
         typing_idle: StoredValue::new_local(None),
@@ -138,6 +144,8 @@ pub fn use_conversation(
             conversation.problem.set(Some(refusal.reason));
         }
     });
+    // Replies to messages older than those loaded: their originals, fetched.
+    Effect::new(move |_| conversation.fetch_missing_quotes());
     // Coming back to the page marks what arrived meanwhile read.
     Effect::new(move |_| {
         if app.visible.get() {
@@ -390,7 +398,7 @@ impl Conversation {
     /// Sends a (validated) message: visible at once as pending — stamped by the server's
     /// clock, so it does not jump when the stored row arrives — and kept in the durable
     /// outbox until the server has it.
-    pub fn send(self, body: String) {
+    pub fn send(self, body: String, reply_to: Option<String>) {
         let (Some(conversation_id), Some(sender_id)) = (self.id(), self.app.user_id()) else {
             return;
         };
@@ -402,6 +410,7 @@ impl Conversation {
             body,
             created_at: format_micros((self.app.server_now_ms() * 1000.0) as i64),
             read_at: None,
+            reply_to,
             ..Default::default()
         };
         self.store

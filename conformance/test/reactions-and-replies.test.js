@@ -1,4 +1,4 @@
-// Reactions through supabase-js: a fixed set, one per person per message, said as the
+// Reactions and replies through supabase-js. Reactions: a fixed set, one per person per message, said as the
 // wanted state (a retry changes nothing), only by participants, never on a deleted
 // message; the other participant hears of each at once, and a gap fill finds them.
 import { test, before, after } from 'node:test'
@@ -76,4 +76,20 @@ test('the other participant hears of it on their inbox; a gap fill finds what ch
   const gap = await trainer.from('messages').select('id, reactions')
     .eq('conversation_id', CONVERSATION).or(`created_at.gte.${since},updated_at.gte.${since}`)
   assert.ok(gap.data.some((m) => m.id === id && m.reactions[CLIENT_ID] === '🙏'), JSON.stringify(gap.data))
+})
+
+test('a reply names a message of the same conversation, and only of it', async () => {
+  const original = await sent('Колко серии?')
+  const id = randomUUID()
+  created.push(id)
+  const reply = await client.from('messages')
+    .insert({ id, conversation_id: CONVERSATION, body: 'Пет', reply_to: original }).select().single()
+  assert.equal(reply.error, null)
+  assert.equal(reply.data.reply_to, original)
+  const { supabase: stranger } = await signedIn(CLIENT2)
+  const elsewhere = await stranger.from('messages').insert({
+    conversation_id: 'c1000000-0000-4000-8000-000000000002', body: 'пренесен цитат', reply_to: original,
+  })
+  assert.equal(elsewhere.error?.code, '23503', 'not into another conversation')
+  await closeAll(stranger)
 })
