@@ -255,7 +255,7 @@ impl Text {
             Text::Diagnostics => ("Диагностика", "Diagnostics"),
             Text::Copy => ("Копирай", "Copy"),
             Text::Copied => ("Копирано", "Copied"),
-            Text::SearchByName => ("Търсене по име", "Search by name"),
+            Text::SearchByName => ("Търсене на хора и съобщения", "Search people and messages"),
             Text::NobodyFound => (
                 "Никой не отговаря на търсенето.",
                 "Nobody matches the search.",

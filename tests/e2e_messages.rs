@@ -1,6 +1,6 @@
-//! Messages one can work with (issue 12): both react to messages (live on both sides, one
+//! Messages one can work with (issue 12), and finding them: both react to messages (live on both sides, one
 //! reaction each) and answer a specific one (the quote shows, and takes one to the
-//! original, loading older pages); the sender edits a message (the other side sees
+//! original, loading older pages); search finds a word fragment; the sender edits a message (the other side sees
 //! the new text, marked edited, at once) and deletes it (a placeholder on both sides, the
 //! text gone from the other's screen, list and history); an edit made while the message
 //! is still on its way goes after it; after 15 minutes only deleting is offered.
@@ -163,6 +163,24 @@ async fn react(browser: &Client, id: &str, emoji: &str) {
     assert_eq!(picked, json!(true), "{emoji} in the menu");
 }
 
+/// Waits until message `id` is on screen in the message list, flashed.
+async fn brought_into_view(browser: &Client, id: &str) {
+    eventually(WAIT, &format!("message {id} brought into view"), || async {
+        browser
+            .execute(
+                "const b = document.querySelector(`.bubble[data-id='${arguments[0]}']`);
+                 if (!b || !b.classList.contains('highlight')) return false;
+                 const r = b.getBoundingClientRect(), l = document.querySelector('.messages').getBoundingClientRect();
+                 return r.top >= l.top && r.bottom <= l.bottom",
+                vec![json!(id)],
+            )
+            .await
+            .ok()
+            .filter(|v| *v == json!(true))
+    })
+    .await;
+}
+
 async fn page_html(browser: &Client) -> String {
     browser
         .execute("return document.body.innerHTML", vec![])
@@ -273,20 +291,7 @@ async fn reactions_edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
     })
     .await;
     click(trainer, &quote).await;
-    eventually(WAIT, "the original brought into view", || async {
-        trainer
-            .execute(
-                "const b = document.querySelector(`.bubble[data-id='${arguments[0]}']`);
-                 if (!b || !b.classList.contains('highlight')) return false;
-                 const r = b.getBoundingClientRect(), l = document.querySelector('.messages').getBoundingClientRect();
-                 return r.top >= l.top && r.bottom <= l.bottom",
-                vec![json!(plan_id)],
-            )
-            .await
-            .ok()
-            .filter(|v| *v == json!(true))
-    })
-    .await;
+    brought_into_view(trainer, &plan_id).await;
     wait_chips(
         trainer,
         "trainer after a reload",
@@ -342,6 +347,25 @@ async fn reactions_edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
         !page_html(trainer).await.contains(&fixed),
         "no deleted text anywhere"
     );
+
+    // Search: a Cyrillic fragment in capitals finds the plan (60 messages back), the match
+    // marked; pressing it brings the plan into view.
+    trainer
+        .find(fantoccini::Locator::Css("input.search"))
+        .await
+        .unwrap()
+        .send_keys("КЛЕК")
+        .await
+        .unwrap();
+    let found = format!(".found-message[data-id='{plan_id}']");
+    eventually(WAIT, "the plan found, the match marked", || async {
+        text_of(trainer, &format!("{found} mark"))
+            .await
+            .filter(|marked| marked == "клек")
+    })
+    .await;
+    click(trainer, &found).await;
+    brought_into_view(trainer, &plan_id).await;
     record_errors(trainer).await;
 
     // An edit while the message is still on its way (the server answers slowly): it shows

@@ -302,3 +302,22 @@ pub async fn set_reaction(
         .await
         .map(drop)
 }
+
+/// Messages of the person's conversations whose text contains `query` (any case), newest
+/// first, at most 50.
+pub async fn search_messages(
+    config: &Config,
+    token: &str,
+    query: &str,
+) -> Result<Vec<MessageRow>, ApiError> {
+    let args = json!({ "query": query });
+    post(
+        config,
+        token,
+        "rpc/search_messages",
+        None,
+        &args,
+        Abort::new(),
+    )
+    .await
+}

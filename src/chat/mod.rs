@@ -14,6 +14,7 @@ pub mod model;
 pub mod notifications;
 pub mod outbox;
 pub mod realtime;
+pub mod search;
 pub mod store;
 pub mod timeline;
 pub mod typing;

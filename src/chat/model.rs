@@ -108,6 +108,41 @@ pub fn name_matches(
     query.is_empty() || fold(&summary.other_name).contains(query)
 }
 
+/// Shortest message search (the database answers nothing shorter).
+pub const MIN_SEARCH_CHARS: usize = 2;
+
+/// A search result's text around its first match, cut into (text, matched) parts; the
+/// match is found in any case ("клек" in "Клекове"). At most `around` characters are kept
+/// on each side of it, an ellipsis marking a cut.
+pub fn highlight(text: &str, query: &str, around: usize) -> Vec<(String, bool)> {
+    let chars: Vec<char> = text.chars().collect();
+    let wanted: Vec<char> = query.chars().flat_map(char::to_lowercase).collect();
+    let fold = |c: char| c.to_lowercase().collect::<Vec<_>>();
+    let found = (0..chars.len()).find_map(|start| {
+        let mut folded = Vec::new();
+        for (offset, &c) in chars[start..].iter().enumerate() {
+            folded.extend(fold(c));
+            if folded.len() >= wanted.len() {
+                return (folded == wanted).then_some((start, start + offset + 1));
+            }
+        }
+        None
+    });
+    let Some((start, end)) = found.filter(|_| !wanted.is_empty()) else {
+        return vec![(chars.iter().take(2 * around).collect(), false)];
+    };
+    let from = start.saturating_sub(around);
+    let to = (end + around).min(chars.len());
+    let text = |range: std::ops::Range<usize>| chars[range].iter().collect::<String>();
+    let before = format!("{}{}", if from > 0 { "…" } else { "" }, text(from..start));
+    let after = format!(
+        "{}{}",
+        text(end..to),
+        if to < chars.len() { "…" } else { "" }
+    );
+    vec![(before, false), (text(start..end), true), (after, false)]
+}
+
 /// A `new_message` broadcast, if it is a well-formed message of this conversation from
 /// the other participant (`other_id`); anything else is ignored. It is still only a hint
 /// until the database confirms it (see `MessageStore`).
@@ -268,6 +303,28 @@ mod search_tests {
             muted: false,
             pinned: false,
         }
+    }
+
+    #[test]
+    fn a_search_match_is_marked_in_any_case_with_a_little_around_it() {
+        let parts = highlight("Утре: Клекове с щанга, 5 × 5", "клек", 6);
+        assert_eq!(
+            parts,
+            [
+                ("Утре: ".to_string(), false),
+                ("Клек".to_string(), true),
+                ("ове с …".to_string(), false)
+            ]
+        );
+        let whole = highlight("deadLIFT", "lift", 10);
+        assert_eq!(whole[1], ("LIFT".to_string(), true));
+        assert_eq!(whole[0].0, "dead");
+        let cut = highlight("Почивка в неделя, тренировка в понеделник", "понед", 4);
+        assert_eq!(cut[0], ("…а в ".to_string(), false), "{cut:?}");
+        assert_eq!(
+            highlight("nothing here", "xyz", 3),
+            [("nothin".to_string(), false)]
+        );
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub fn ChatView(
     flags: Signal<(bool, bool)>,
     /// Sets muted and/or pinned (`None`: unchanged).
     on_flags: Callback<(Option<bool>, Option<bool>)>,
+    /// A message to bring into view (a found message, a pressed quote).
+    jump_to: RwSignal<Option<String>>,
     on_back: Callback<()>,
 ) -> impl IntoView {
     let app = use_app();
@@ -47,8 +49,6 @@ pub fn ChatView(
     let on_blur = Callback::new(move |_| conversation.stop_typing());
     let editing = RwSignal::new(None::<(String, String)>);
     let on_edit = Callback::new(move |(id, body): (String, String)| conversation.edit(&id, body));
-    // A quote pressed: the list brings its original into view (loading older pages).
-    let jump_to = RwSignal::new(None::<String>);
     let other = StoredValue::new(summary.other_name.clone());
     let me_id = StoredValue::new(me.clone());
     let quote = Callback::new(move |id: String| {

@@ -1,5 +1,7 @@
 //! The conversation list: the other person's name, the last message, its time and the
-//! unread count (the data comes from `chat::list`).
+//! unread count (the data comes from `chat::list`). Its search box narrows it by name as
+//! one types and, below, lists the messages found (`chat::search`), the match marked; one
+//! opens its conversation at that message.
 
 use std::time::Duration;
 
@@ -10,7 +12,8 @@ use super::seen::seen_text;
 use crate::browser::short_time;
 use crate::chat::account::Account;
 use crate::chat::list::ConversationList as ListState;
-use crate::chat::model::{name_matches, ConversationSummary};
+use crate::chat::model::{highlight, name_matches, ConversationSummary, MessageRow};
+use crate::chat::search::use_message_search;
 use crate::context::use_app;
 use crate::i18n::{unread, Text};
 use crate::intl::fold_case;
@@ -37,6 +40,8 @@ pub fn ConversationList(
     list: ListState,
     selected: RwSignal<Option<ConversationSummary>>,
     account: Account,
+    /// A found message to bring into view once its conversation is open.
+    jump_to: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let app = use_app();
     let (shown, failure) = (list.summaries, list.failure);
@@ -68,6 +73,66 @@ pub fn ConversationList(
             _ => Showing::Rows,
         }
     });
+    // Messages found by what the box holds, under the people it finds.
+    let found_messages = use_message_search(app, query.into());
+    let open_found = move |message: &MessageRow| {
+        let summary = shown.with_untracked(|list| {
+            list.iter()
+                .flatten()
+                .find(|s| s.conversation_id == message.conversation_id)
+                .cloned()
+        });
+        if let Some(summary) = summary {
+            selected.set(Some(summary));
+            jump_to.set(Some(message.id.clone()));
+        }
+    };
+    let messages_section = move || {
+        let items = found_messages.with(|found| {
+            found
+                .iter()
+                .map(|message| {
+                    let name = shown.with_untracked(|list| {
+                        list.iter()
+                            .flatten()
+                            .find(|s| s.conversation_id == message.conversation_id)
+                            .map(|s| s.other_name.clone())
+                    });
+                    let parts = query.with_untracked(|q| highlight(&message.body, q, 40));
+                    let snippet = parts
+                        .into_iter()
+                        .map(|(text, matched)| {
+                            if matched {
+                                view! { <mark>{text}</mark> }.into_any()
+                            } else {
+                                text.into_any()
+                            }
+                        })
+                        .collect_view();
+                    let when = short_time(&message.created_at, app.lang.get_untracked().tag());
+                    let message = message.clone();
+                    view! {
+                        <li>
+                            <button class="found-message" data-id=message.id.clone()
+                                on:click=move |_| open_found(&message)>
+                                <span class="name">{name}</span>
+                                <time class="when">{when}</time>
+                                <span class="snippet">{snippet}</span>
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view()
+        });
+        (!found_messages.with(Vec::is_empty)).then(|| {
+            view! {
+                <section class="found-messages" aria-label=app.tr(Text::Messages)>
+                    <h3>{app.tr(Text::Messages)}</h3>
+                    <ul>{items}</ul>
+                </section>
+            }
+        })
+    };
     let limit = RwSignal::new(FIRST_ROWS);
     // Once the first rows are drawn, the rest of a step follows (before any scrolling).
     Effect::new(move |_| {
@@ -134,6 +199,7 @@ pub fn ConversationList(
                     </ul>
                 }.into_any(),
             }}
+            {messages_section}
         </nav>
     }
 }

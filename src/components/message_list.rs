@@ -154,7 +154,17 @@ pub fn MessageList(
             return;
         };
         store.track();
-        position.update_value(|p| p.at_bottom = false); // not pulled down meanwhile
+        if !conversation.loaded.get() {
+            return; // the conversation is just opening: its first page decides
+        }
+        position.update_value(|p| {
+            p.at_bottom = false; // not pulled down meanwhile
+            if !p.placed {
+                // Opened at this message: not at the bottom or the unread divider.
+                p.placed = true;
+                p.announced.get_or_insert((i64::MIN, String::new()));
+            }
+        });
         request_animation_frame(move || {
             let Some(list) = list.try_get_untracked().flatten() else {
                 return;

@@ -68,6 +68,8 @@ pub fn Shell() -> impl IntoView {
     let selected_id =
         Memo::new(move |_| selected.with(|s| s.as_ref().map(|s| s.conversation_id.clone())));
     let on_back = Callback::new(move |_| selected.set(None));
+    // A message to bring into view in the open conversation (a found message, a quote).
+    let jump_to = RwSignal::new(None::<String>);
     let last_seen_at = Memo::new(move |_| {
         selected.with(|s| s.as_ref().and_then(|s| s.other_last_seen_at.clone()))
     });
@@ -144,9 +146,9 @@ pub fn Shell() -> impl IntoView {
                     <button type="button" class="close" on:click=move |_| joining.set(None)>{app.tr(Text::Close)}</button>
                 </p>
             })}
-            <ConversationList list=list selected=selected account=account />
+            <ConversationList list=list selected=selected account=account jump_to=jump_to />
             {move || match (selected_id.get(), selected.get_untracked()) {
-                (Some(_), Some(summary)) => view! { <ChatView summary=summary last_seen_at=last_seen_at flags=flags on_flags=on_flags on_back=on_back /> }.into_any(),
+                (Some(_), Some(summary)) => view! { <ChatView summary=summary last_seen_at=last_seen_at flags=flags on_flags=on_flags jump_to=jump_to on_back=on_back /> }.into_any(),
                 _ => view! { <section class="chat placeholder"><p class="muted">{app.t(Text::PickConversation)}</p></section> }.into_any(),
             }}
         </div>
