@@ -145,6 +145,11 @@ pub enum Text {
     NewPassword,
     Save,
     Saved,
+    Announce,
+    AnnouncementText,
+    Recipients,
+    AllClients,
+    ChooseRecipients,
 }
 
 impl Text {
@@ -282,6 +287,11 @@ impl Text {
             Text::InvitationOwn => ("Това е ваша покана: изпратете връзката на клиента си.", "This is your own invitation: send the link to your client."),
             Text::TooManyInvitations => ("Имате твърде много чакащи покани. Оттеглете някоя.", "You have too many pending invitations. Revoke one first."),
             Text::InviteClient => ("Покани клиент", "Invite a client"),
+            Text::Announce => ("Обявление до клиенти", "Announce to clients"),
+            Text::AnnouncementText => ("Текст (всеки получава свое съобщение)", "Text (each gets their own message)"),
+            Text::Recipients => ("До", "To"),
+            Text::AllClients => ("Всички клиенти", "All clients"),
+            Text::ChooseRecipients => ("Изберете поне един клиент.", "Choose at least one client."),
             Text::ClientEmail => ("Имейл на клиента (по желание)", "Client's email (optional)"),
             Text::CreateInvitation => ("Създай връзка", "Create link"),
             Text::InvitationLink => ("Изпратете тази връзка на клиента си. Важи веднъж, 7 дни.", "Send this link to your client. It works once, for 7 days."),
@@ -387,6 +397,33 @@ pub fn unread(lang: Lang, count: i64) -> String {
     }
 }
 
+/// The announcement's send button: "Изпрати до 3".
+pub fn send_to(lang: Lang, count: usize) -> String {
+    match lang {
+        Lang::Bg => format!("Изпрати до {count}"),
+        Lang::En => format!("Send to {count}"),
+    }
+}
+
+/// How far an announcement's copies have got: stored, still going, given up on.
+pub fn announcement_progress(lang: Lang, sent: usize, waiting: usize, failed: usize) -> String {
+    let total = sent + waiting + failed;
+    match (lang, waiting, failed) {
+        (Lang::Bg, 0, 0) if total == 1 => "Изпратено до 1 клиент.".into(),
+        (Lang::Bg, 0, 0) => format!("Изпратено до {total} клиента."),
+        (Lang::En, 0, 0) if total == 1 => "Sent to 1 client.".into(),
+        (Lang::En, 0, 0) => format!("Sent to {total} clients."),
+        (Lang::Bg, _, 0) => format!("Изпраща се… {sent} от {total}"),
+        (Lang::En, _, 0) => format!("Sending… {sent} of {total}"),
+        (Lang::Bg, _, _) => format!(
+            "Изпратено до {sent} от {total}; {failed} не тръгнаха — опитайте пак от разговора."
+        ),
+        (Lang::En, _, _) => format!(
+            "Sent to {sent} of {total}; {failed} did not go — retry them from their conversation."
+        ),
+    }
+}
+
 /// Beside a pending invitation: "валидна до 4.12 18:00".
 pub fn valid_until(lang: Lang, when: &str) -> String {
     match lang {
@@ -418,6 +455,16 @@ mod tests {
             "Wrong email or password."
         );
         assert!(draft_too_long(Lang::Bg, 4001, 4000).contains("4001"));
+        assert_eq!(
+            announcement_progress(Lang::Bg, 3, 0, 0),
+            "Изпратено до 3 клиента."
+        );
+        assert_eq!(
+            announcement_progress(Lang::En, 1, 0, 0),
+            "Sent to 1 client."
+        );
+        assert_eq!(announcement_progress(Lang::En, 1, 2, 0), "Sending… 1 of 3");
+        assert!(announcement_progress(Lang::Bg, 2, 0, 1).starts_with("Изпратено до 2 от 3; 1"));
         assert!(chars_left(Lang::En, 12).starts_with("12"));
         assert!(unsent_waiting(Lang::Bg, 3).starts_with("3 неизпратени"));
         assert!(unsent_lost_on_sign_out(Lang::En, 2).starts_with("2 unsent"));
@@ -556,6 +603,11 @@ mod tests {
         Text::NewPassword,
         Text::Save,
         Text::Saved,
+        Text::Announce,
+        Text::AnnouncementText,
+        Text::Recipients,
+        Text::AllClients,
+        Text::ChooseRecipients,
     ];
 
     #[test]

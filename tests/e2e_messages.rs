@@ -449,3 +449,123 @@ async fn reactions_edits_and_deletions_are_seen_live_on_both_sides_and_kept() {
     }
     chat.close().await;
 }
+
+/// The messages of one conversation saying exactly `text`, as its client reads them.
+fn copies_at(localbase: &Localbase, token: &str, conversation: &str, text: &str) -> usize {
+    let bearer = format!("Bearer {token}");
+    let path = format!("/rest/v1/messages?conversation_id=eq.{conversation}&select=id,body");
+    let (status, body) = http(
+        localbase,
+        "GET",
+        &path,
+        &[("apikey", ANON_KEY), ("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(status, 200, "history: {body}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    rows.iter().filter(|row| row["body"] == text).count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_announcement_reaches_the_chosen_clients_once_each_and_nobody_else() {
+    let localbase = Localbase::start();
+    tokio::task::block_in_place(|| seed_clients(&localbase, 4));
+    // Each client's token and conversation with the trainer.
+    let clients: Vec<(String, String)> = (0..4)
+        .map(|n| {
+            let (token, _) = api_sign_in(&localbase, &format!("bench-client-{n:03}@example.com"));
+            let list = rpc(&localbase, &token, "conversation_summaries", json!({}));
+            let conversation = list[0]["conversation_id"].as_str().unwrap().to_string();
+            (token, conversation)
+        })
+        .collect();
+
+    let driver = Driver::start();
+    let trainer = driver.browser().await;
+    sign_in(&trainer, &localbase.app_url(), TRAINER, PASSWORD).await;
+    let first = format!("input[type=checkbox][value='{}']", clients[0].1);
+    trainer
+        .wait()
+        .at_most(WAIT)
+        .for_element(fantoccini::Locator::Css(".announce-toggle"))
+        .await
+        .expect("the trainer may announce");
+    click(&trainer, ".announce-toggle").await;
+    let text = unique("Обявление: утре тренировката е в 7:00");
+    trainer
+        .find(fantoccini::Locator::Css(".announcement-text"))
+        .await
+        .unwrap()
+        .send_keys(&text)
+        .await
+        .unwrap();
+
+    // Nobody chosen: said, and nothing goes.
+    click(&trainer, ".send-announcement").await;
+    let said = eventually(WAIT, "why nothing went", || {
+        text_of(&trainer, ".announcement .error")
+    })
+    .await;
+    assert_eq!(said, "Изберете поне един клиент.");
+
+    // Three chosen; the first copy's insert is stored but answered 503 (retried, and
+    // stored once all the same).
+    set_faults(
+        &localbase,
+        json!({ "rules": [{ "method": "POST", "path": "/rest/v1/messages", "status_after": 503 }] }),
+    );
+    eventually(WAIT, "the clients to choose from", || async {
+        shows(&trainer, &first).await.then_some(())
+    })
+    .await;
+    // "All clients" ticks every client (the two of the seed and the four new ones), and
+    // untick them all again.
+    click(&trainer, ".all-recipients").await;
+    assert_eq!(
+        text_of(&trainer, ".send-announcement").await.as_deref(),
+        Some("Изпрати до 6")
+    );
+    click(&trainer, ".all-recipients").await;
+    for (_, conversation) in &clients[..3] {
+        click(
+            &trainer,
+            &format!("input[type=checkbox][value='{conversation}']"),
+        )
+        .await;
+    }
+    assert_eq!(
+        text_of(&trainer, ".send-announcement").await.as_deref(),
+        Some("Изпрати до 3")
+    );
+    click(&trainer, ".send-announcement").await;
+    eventually(WAIT, "all three copies stored", || async {
+        let status = text_of(&trainer, ".announcement-status").await?;
+        (status == "Изпратено до 3 клиента.").then_some(())
+    })
+    .await;
+
+    for (n, (token, conversation)) in clients.iter().enumerate() {
+        let expected = usize::from(n < 3);
+        assert_eq!(
+            copies_at(&localbase, token, conversation, &text),
+            expected,
+            "client {n} has the announcement {expected} time(s)"
+        );
+        // An ordinary message of their own conversation: unread until they read it.
+        let list = rpc(&localbase, token, "conversation_summaries", json!({}));
+        assert_eq!(
+            list[0]["unread_count"],
+            json!(expected),
+            "client {n}'s unread"
+        );
+    }
+    // The trainer sees it once in each conversation, as any message they sent.
+    open_conversation(&trainer, &clients[1].1).await;
+    let shown = eventually(WAIT, "the copy in the conversation", || async {
+        let shown = texts_with(&trainer, &text).await;
+        (!shown.is_empty()).then_some(shown)
+    })
+    .await;
+    assert_eq!(shown, vec![text.clone()]);
+    trainer.close().await.unwrap();
+}

@@ -3,6 +3,7 @@
 //! open conversation. Components only render what these hold.
 
 pub mod account;
+pub mod announcement;
 pub mod conversation;
 pub mod delivery;
 pub mod here;

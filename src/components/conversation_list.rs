@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use super::announcement::Announcement;
 use super::invitations::Invitations;
 use super::seen::seen_text;
 use crate::browser::short_time;
@@ -177,7 +178,7 @@ pub fn ConversationList(
     view! {
         <nav class="conversations" aria-label=app.tr(Text::Conversations) on:scroll=on_scroll>
             <h2>{app.tr(Text::Conversations)}</h2>
-            {move || account.is_trainer().then(|| view! { <Invitations /> })}
+            {move || account.is_trainer().then(|| view! { <Invitations /> <Announcement list=list /> })}
             <input class="search" type="search" placeholder=app.tr(Text::SearchByName)
                 aria-label=app.tr(Text::SearchByName)
                 on:input=move |ev| query.set(fold_case(event_target_value(&ev).trim())) />

@@ -1,6 +1,7 @@
 //! UI components, one per file.
 
 pub mod account_panel;
+pub mod announcement;
 pub mod channel_status;
 pub mod chat_view;
 pub mod composer;
