@@ -8,8 +8,8 @@
 #   conformance/run.sh test/rest-read.test.js   # only some files (relative to conformance/)
 #   CONFORMANCE_TODO=binary,presence conformance/run.sh  # features an older localbase lacks
 #
-# The server's folder (PostgreSQL data and log) is removed after a green run and kept
-# after a red one, for its log.
+# The server's folder (PostgreSQL data, log, and the mail folder the tests read through
+# LOCALBASE_MAIL_DIR) is removed after a green run and kept after a red one, for its log.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,8 +33,15 @@ db_port="$(free_port)"
 run_dir="$root/target/conformance/run-$(date +%s)-$$"
 mkdir -p "$run_dir"
 log="$run_dir/localbase.log"
+# Auth's mail (recovery, confirmation) goes to this folder as .eml files. The app is not
+# served, so its links lead to the site URL `serve` falls back to (NOTIFY_APP_URL). Sign-up
+# stays auto-confirmed (no LOCALBASE_CONFIRM_EMAIL): the other files rely on it.
+mail_dir="$run_dir/mail"
+site_url="${NOTIFY_APP_URL:-http://127.0.0.1:8080}"
 
-"$bin" serve --data-dir "$run_dir/postgres" --db-port "$db_port" --port "$api_port" \
+env -u SMTP_URL -u LOCALBASE_CONFIRM_EMAIL NOTIFY_APP_URL="$site_url" \
+  "$bin" serve --data-dir "$run_dir/postgres" --db-port "$db_port" --port "$api_port" \
+  --mail-dir "$mail_dir" \
   --channel-error-backoff-ms 100 --refresh-token-reuse-seconds 0 --no-notify >"$log" 2>&1 &
 server_pid=$!
 
@@ -68,6 +75,8 @@ if ! (exec 3<>"/dev/tcp/127.0.0.1/$api_port") 2>/dev/null; then
 fi
 
 export LOCALBASE_URL="http://127.0.0.1:$api_port"
+export LOCALBASE_MAIL_DIR="$mail_dir"
+export LOCALBASE_SITE_URL="$site_url"
 cd "$here"
 if [[ $# -gt 0 ]]; then
   files=("$@")

@@ -20,8 +20,9 @@ cat <<INFO
     client@example.com    Иван Георгиев (client)
     client2@example.com   Елена Димитрова (client)
   Open two windows (one private) and sign in as the trainer and a client.
-  E-mail digests (unread for 10 minutes) land in .localbase/mail/ as .eml files.
+  E-mail (digests of messages unread for 10 minutes, sign-up confirmations, password
+  links) lands in .localbase/mail/ as .eml files.
   Data lives in .localbase/ (delete it to start over). Ctrl+C stops everything.
 
 INFO
-exec target/release/localbase serve --app-dir dist --app-port "$APP_PORT"
+exec target/release/localbase serve --app-dir dist --app-port "$APP_PORT" --confirm-email

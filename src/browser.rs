@@ -6,6 +6,16 @@ pub fn now_iso() -> String {
     String::from(js_sys::Date::new_0().to_iso_string())
 }
 
+/// This app's own address without query or fragment (where links lead back to).
+pub fn app_address() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return String::new();
+    };
+    let origin = location.origin().unwrap_or_default();
+    let path = location.pathname().unwrap_or_else(|_| "/".into());
+    format!("{origin}{path}")
+}
+
 /// Now, in unix seconds.
 pub fn now_seconds() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64

@@ -28,6 +28,9 @@ pub struct AppContext {
     pub list_version: RwSignal<u32>,
     /// Moves every 30 s while signed in: whatever says "… ago" tracks it.
     pub ticks: RwSignal<u32>,
+    /// What the e-mail link the app was opened from has to say (set a new password; the
+    /// link was refused), until it is shown.
+    pub link_note: RwSignal<Option<Text>>,
 }
 
 impl AppContext {
@@ -44,6 +47,7 @@ impl AppContext {
             realtime: StoredValue::new_local(None),
             list_version: RwSignal::new(0),
             ticks: RwSignal::new(0),
+            link_note: RwSignal::new(None),
         }
     }
 

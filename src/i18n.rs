@@ -150,6 +150,12 @@ pub enum Text {
     Recipients,
     AllClients,
     ChooseRecipients,
+    ForgotPassword,
+    RecoverTitle,
+    SendRecovery,
+    RecoveryMailed,
+    SetNewPassword,
+    LinkInvalid,
 }
 
 impl Text {
@@ -287,6 +293,21 @@ impl Text {
             Text::InvitationOwn => ("Това е ваша покана: изпратете връзката на клиента си.", "This is your own invitation: send the link to your client."),
             Text::TooManyInvitations => ("Имате твърде много чакащи покани. Оттеглете някоя.", "You have too many pending invitations. Revoke one first."),
             Text::InviteClient => ("Покани клиент", "Invite a client"),
+            Text::ForgotPassword => ("Забравена парола?", "Forgot your password?"),
+            Text::RecoverTitle => ("Нова парола", "Set a new password"),
+            Text::SendRecovery => ("Изпрати връзка", "Send me a link"),
+            Text::RecoveryMailed => (
+                "Ако има профил с този имейл, изпратихме му писмо с връзка за нова парола.",
+                "If an account has this email, we sent it a link to set a new password.",
+            ),
+            Text::SetNewPassword => (
+                "Влязохте от връзката в писмото. Въведете нова парола и запазете.",
+                "You are signed in from the email's link. Enter a new password and save.",
+            ),
+            Text::LinkInvalid => (
+                "Връзката е използвана или е изтекла. Поискайте нова.",
+                "This link was used or has expired. Ask for a new one.",
+            ),
             Text::Announce => ("Обявление до клиенти", "Announce to clients"),
             Text::AnnouncementText => ("Текст (всеки получава свое съобщение)", "Text (each gets their own message)"),
             Text::Recipients => ("До", "To"),
@@ -608,6 +629,12 @@ mod tests {
         Text::Recipients,
         Text::AllClients,
         Text::ChooseRecipients,
+        Text::ForgotPassword,
+        Text::RecoverTitle,
+        Text::SendRecovery,
+        Text::RecoveryMailed,
+        Text::SetNewPassword,
+        Text::LinkInvalid,
     ];
 
     #[test]

@@ -25,11 +25,12 @@ pub mod time;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use chat::auth_link::AuthLink;
 use components::shell::Shell;
 use components::sign_in::SignIn;
 use config::Config;
 use context::AppContext;
-use i18n::Lang;
+use i18n::{Lang, Text};
 
 const LANG_KEY: &str = "coach-chat.lang";
 
@@ -40,6 +41,7 @@ pub fn App() -> impl IntoView {
         .map(|tag| Lang::from_tag(&tag))
         .unwrap_or_else(|| Lang::from_tag(&browser::preferred_language()));
     chat::invitation::take_from_address();
+    let link = chat::auth_link::take_from_address();
     let app = AppContext::new(Config::default(), lang);
     provide_context(app);
     let ready = RwSignal::new(false);
@@ -47,6 +49,18 @@ pub fn App() -> impl IntoView {
         let config = Config::load().await;
         let _ = app.config.try_update_value(|current| *current = config);
         session::restore(app).await;
+        match link {
+            Some(AuthLink::SignedIn { session, recovery }) => {
+                session::adopt_from_link(app, session);
+                if recovery {
+                    app.link_note.try_set(Some(Text::SetNewPassword));
+                }
+            }
+            Some(AuthLink::Refused) => {
+                app.link_note.try_set(Some(Text::LinkInvalid));
+            }
+            None => {}
+        }
         ready.try_set(true);
     });
     lifecycle::use_page_lifecycle(app);

@@ -67,6 +67,13 @@ pub fn adopt_fresh(app: AppContext, session: Session, sent_ms: f64, received_ms:
     use_session(app, session);
 }
 
+/// Makes a session an e-mail link brought the current one (when it was issued is not
+/// known closely enough to learn the server's clock from).
+pub fn adopt_from_link(app: AppContext, session: Session) {
+    storage::save(SESSION_KEY, &session);
+    use_session(app, session);
+}
+
 /// Uses `session` in this page: its token goes to the realtime channels at once.
 fn use_session(app: AppContext, session: Session) {
     if let Some(client) = app.realtime.try_get_value().flatten() {

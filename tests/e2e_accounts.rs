@@ -290,3 +290,152 @@ fn api_password_works(localbase: &Localbase, email: &str, password: &str) -> boo
     );
     status == 200
 }
+
+/// A captured message's text, its base64 and quoted-printable parts undone.
+fn decoded(raw: &str) -> String {
+    use base64::Engine;
+    let mut text = String::new();
+    let mut block: Option<String> = None;
+    for line in raw.lines() {
+        if line.eq_ignore_ascii_case("Content-Transfer-Encoding: base64") {
+            block = Some(String::new());
+            continue;
+        }
+        match &mut block {
+            Some(part) if !line.is_empty() && !line.starts_with("--") && !line.contains(':') => {
+                part.push_str(line.trim());
+                continue;
+            }
+            Some(part) if line.starts_with("--") => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(part.as_bytes())
+                    .unwrap_or_default();
+                text.push_str(&String::from_utf8_lossy(&bytes));
+                block = None;
+            }
+            _ => {}
+        }
+        text.push_str(line.strip_suffix('=').unwrap_or(line)); // a soft line break
+        if !line.ends_with('=') {
+            text.push('\n');
+        }
+    }
+    text.replace("=3D", "=")
+}
+
+/// The Auth link of `kind` (`recovery`, `signup`) in the newest mail to `to`, once there.
+async fn mailed_link(localbase: &Localbase, to: &str, kind: &str) -> String {
+    let dir = localbase.mail_dir();
+    eventually(WAIT, &format!("a {kind} mail to {to}"), || {
+        let dir = dir.clone();
+        async move {
+            let mut found = None;
+            for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+                let text = decoded(&std::fs::read_to_string(entry.path()).ok()?);
+                if !text.lines().any(|l| l.starts_with("To:") && l.contains(to)) {
+                    continue;
+                }
+                let Some(start) = text.find("http://127.0.0.1") else {
+                    continue;
+                };
+                let link: String = text[start..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && !"\"<>".contains(*c))
+                    .collect();
+                let modified = entry.metadata().ok()?.modified().ok()?;
+                let newer = found.as_ref().is_none_or(|(at, _)| modified > *at);
+                if link.contains(&format!("type={kind}")) && newer {
+                    found = Some((modified, link.replace("&amp;", "&")));
+                }
+            }
+            found.map(|(_, link)| link)
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forgotten_password_is_set_again_from_the_mailed_link_once() {
+    let localbase = Localbase::start();
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+    browser.goto(&localbase.app_url()).await.unwrap();
+    browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("button.forgot"))
+        .await
+        .expect("a way in for whoever forgot their password");
+    click(&browser, "button.forgot").await;
+    assert!(
+        !shows(&browser, "input[name=password]").await,
+        "only the e-mail is asked"
+    );
+    browser
+        .find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys(CLIENT2)
+        .await
+        .unwrap();
+    click(&browser, "form.card button[type=submit]").await;
+    wait_text(&browser, "form.card .notice", "изпратихме му писмо").await;
+
+    // The mail's link signs them in with the account form open, asking for a password.
+    let link = mailed_link(&localbase, CLIENT2, "recovery").await;
+    assert!(
+        link.contains("/auth/v1/verify?"),
+        "a verification link: {link}"
+    );
+    browser.goto(&link).await.unwrap();
+    wait_text(&browser, "form.account", "Въведете нова парола").await;
+    let address = browser.current_url().await.unwrap();
+    assert!(
+        !address.as_str().contains("access_token"),
+        "the tokens are taken out of the address: {address}"
+    );
+    browser
+        .find(Locator::Css("input.account-password"))
+        .await
+        .unwrap()
+        .send_keys("a-new-password")
+        .await
+        .unwrap();
+    click(&browser, "form.account button[type=submit]").await;
+    wait_text(&browser, "form.account", "Запазено").await;
+    let sign_in = |password: &str| {
+        http(
+            &localbase,
+            "POST",
+            "/auth/v1/token?grant_type=password",
+            &[("apikey", ANON_KEY)],
+            Some(&json!({ "email": CLIENT2, "password": password })),
+        )
+        .0
+    };
+    assert_eq!(sign_in("a-new-password"), 200, "the new password works");
+    assert_eq!(sign_in(PASSWORD), 400, "the old one does not");
+
+    // The same link again, on another device: refused, and said so.
+    let other = driver.browser().await;
+    other.goto(&link).await.unwrap();
+    wait_text(&other, "form.card .error", "използвана или е изтекла").await;
+    other.close().await.unwrap();
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_confirmation_on_a_new_trainer_confirms_the_address_from_the_mail() {
+    let localbase = Localbase::start_with(&["--confirm-email"]);
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+    browser.goto(&localbase.app_url()).await.unwrap();
+    let email = format!("{}@example.com", unique("confirm").replace(' ', "-"));
+    sign_up(&browser, "Мария Петрова", &email).await;
+    wait_text(&browser, "form.card .notice", "Потвърдете адреса си").await;
+
+    let link = mailed_link(&localbase, &email, "signup").await;
+    browser.goto(&link).await.unwrap();
+    wait_text(&browser, "button.me", "Мария Петрова").await;
+    browser.close().await.unwrap();
+}

@@ -111,6 +111,9 @@ pub struct AppState {
     pub faults: faults::FaultSet,
     /// Recent sign-ups per client address.
     pub signups: auth::SignupLimiter,
+    /// How Auth mails recovery and confirmation links; set once by `serve`. Unset (tests
+    /// that build the state themselves), Auth sends no mail and sign-up stays auto-confirmed.
+    pub auth_mail: std::sync::OnceLock<auth::AuthMail>,
 }
 
 impl AppState {
@@ -129,6 +132,7 @@ impl AppState {
             shutdown: watch::channel(false).0,
             faults: faults::FaultSet::default(),
             signups: auth::SignupLimiter::default(),
+            auth_mail: std::sync::OnceLock::new(),
         })
     }
 
@@ -206,7 +210,14 @@ pub fn app(state: Arc<AppState>) -> Router {
     let faults = axum::middleware::from_fn_with_state(state.clone(), faults::inject);
     Router::new()
         .merge(notify::unsubscribe::router(state.pool.clone()))
-        .nest("/auth/v1", auth::router().layer(gateway.clone()))
+        // `GET /auth/v1/verify` is the link in an e-mail: it carries no API key, so (as
+        // behind the hosted gateway) it is open.
+        .nest(
+            "/auth/v1",
+            auth::router()
+                .layer(gateway.clone())
+                .merge(auth::open_router()),
+        )
         .nest("/rest/v1", rest::router().layer(gateway))
         .nest("/realtime/v1", realtime::router())
         .route(

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use localbase::auth::AuthMail;
 use localbase::cluster::Cluster;
 use localbase::notify::mailer::Mailer;
 use localbase::notify::NotifierSettings;
@@ -41,18 +42,19 @@ enum Command {
     },
 }
 
-/// E-mail digests of unread messages (both `serve` and `notify`).
+/// E-mail: digests of unread messages (both `serve` and `notify`), and Auth's recovery and
+/// confirmation links (`serve`).
 #[derive(clap::Args)]
 struct MailArgs {
     /// SMTP server, e.g. `smtps://user:password@smtp.example.com` or
-    /// `smtp://127.0.0.1:2525`; without it, digests are written as `.eml` files to
+    /// `smtp://127.0.0.1:2525`; without it, mail is written as `.eml` files to
     /// `--mail-dir`.
     #[arg(long, env = "SMTP_URL")]
     smtp_url: Option<String>,
-    /// Folder the digests go to when no SMTP server is set.
+    /// Folder the mail goes to when no SMTP server is set.
     #[arg(long, env = "LOCALBASE_MAIL_DIR", default_value = ".localbase/mail")]
     mail_dir: PathBuf,
-    /// Sender of the digests.
+    /// Sender of the mail.
     #[arg(
         long,
         env = "NOTIFY_FROM",
@@ -73,10 +75,7 @@ impl MailArgs {
         app_url: String,
         public_url: String,
     ) -> Result<(NotifierSettings, Mailer), Box<dyn std::error::Error>> {
-        let mailer = match &self.smtp_url {
-            Some(url) => Mailer::smtp(url)?,
-            None => Mailer::folder(self.mail_dir.clone()),
-        };
+        let mailer = self.mailer()?;
         let settings = NotifierSettings {
             delay: Duration::from_secs_f64(self.notify_delay_minutes.max(0.0) * 60.0),
             interval: Duration::from_secs_f64(self.notify_interval_seconds.max(0.1)),
@@ -86,6 +85,29 @@ impl MailArgs {
             abandon_after: Duration::from_secs(10 * 60),
         };
         Ok((settings, mailer))
+    }
+
+    fn mailer(&self) -> Result<Mailer, Box<dyn std::error::Error>> {
+        Ok(match &self.smtp_url {
+            Some(url) => Mailer::smtp(url)?,
+            None => Mailer::folder(self.mail_dir.clone()),
+        })
+    }
+
+    /// Auth's mail: its own mailer, the digests' sender, links leading to `site_url`.
+    fn auth_mail(
+        &self,
+        site_url: &str,
+        confirm_email: bool,
+    ) -> Result<AuthMail, Box<dyn std::error::Error>> {
+        Ok(AuthMail {
+            mailer: self.mailer()?,
+            from: self.notify_from.parse()?,
+            site_url: site_url
+                .parse()
+                .map_err(|error| format!("app URL {site_url:?}: {error}"))?,
+            confirm_email,
+        })
     }
 }
 
@@ -115,9 +137,17 @@ struct NotifyArgs {
 struct ServeArgs {
     #[command(flatten)]
     mail: MailArgs,
-    /// Do not run the e-mail notifier.
+    /// Do not run the e-mail notifier (Auth's recovery and confirmation mail still goes out).
     #[arg(long)]
     no_notify: bool,
+    /// Sign-ups must follow a mailed link before they can sign in (hosted Supabase's
+    /// "Confirm email"); without it they are confirmed at once.
+    #[arg(
+        long,
+        env = "LOCALBASE_CONFIRM_EMAIL",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    confirm_email: bool,
     /// Use this database instead of starting a private cluster.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
@@ -275,6 +305,11 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     };
     let state = AppState::new(pool, keys.clone(), settings);
     state.reload_catalog().await.map_err(|e| e.message)?;
+    let app_url = app_url(args);
+    // Set before the API listens: no request sees Auth without its mail.
+    let _ = state
+        .auth_mail
+        .set(args.mail.auth_mail(&app_url, args.confirm_email)?);
     let listener_task = tokio::spawn(realtime::run_database_listener(
         state.clone(),
         database_url.to_string(),
@@ -316,17 +351,13 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
             .fallback_service(ServeDir::new(dir));
         servers.spawn(localbase::serve::serve(site, files, limits, stop));
     }
-    let app_url = match &args.app_dir {
-        Some(_) => format!("http://127.0.0.1:{}", args.app_port),
-        None => std::env::var("NOTIFY_APP_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
-    };
+    if args.mail.smtp_url.is_none() {
+        println!("mail            {}", args.mail.mail_dir.display());
+    }
     let notifier = if args.no_notify {
         None
     } else {
         let (settings, mailer) = args.mail.settings(app_url, public_url.clone())?;
-        if args.mail.smtp_url.is_none() {
-            println!("mail            {}", args.mail.mail_dir.display());
-        }
         Some(tokio::spawn(localbase::notify::run(
             state.pool.clone(),
             settings,
@@ -344,6 +375,15 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
     let _ = listener_task.await;
     let _ = changes_task.await;
     Ok(())
+}
+
+/// Where the app lives (links in digests and Auth's mail): this server's app port when it
+/// serves the app, else `NOTIFY_APP_URL`, else the app port's default.
+fn app_url(args: &ServeArgs) -> String {
+    match &args.app_dir {
+        Some(_) => format!("http://127.0.0.1:{}", args.app_port),
+        None => std::env::var("NOTIFY_APP_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
+    }
 }
 
 async fn shutdown_signal() {
@@ -391,4 +431,34 @@ async fn notify(args: NotifyArgs) -> Result<(), Box<dyn std::error::Error>> {
     let _ = worker.await;
     let _ = http.await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(extra: &[&str]) -> ServeArgs {
+        let argv = ["localbase", "serve"].iter().chain(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Serve(args) => *args,
+            _ => unreachable!("parsed a serve command"),
+        }
+    }
+
+    #[test]
+    fn confirm_email_is_off_unless_asked_for() {
+        // The only test touching this variable (the environment is the process's).
+        for (value, on) in [("1", true), ("yes", true), ("0", false), ("false", false)] {
+            std::env::set_var("LOCALBASE_CONFIRM_EMAIL", value);
+            assert_eq!(serve_args(&[]).confirm_email, on, "{value}");
+        }
+        std::env::remove_var("LOCALBASE_CONFIRM_EMAIL");
+        assert!(!serve_args(&[]).confirm_email);
+        let args = serve_args(&["--confirm-email", "--no-notify", "--mail-dir", "/tmp/m"]);
+        assert!(args.confirm_email);
+        let mail = args.mail.auth_mail("http://127.0.0.1:8080", true).unwrap();
+        assert!(mail.confirm_email);
+        assert_eq!(mail.site_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(args.mail.auth_mail("not a url", false).is_err());
+    }
 }

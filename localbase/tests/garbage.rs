@@ -124,6 +124,8 @@ async fn bodies_and_tokens_of_garbage_get_well_formed_answers() {
         ("auth/v1/signup", false),
         ("auth/v1/token?grant_type=password", false),
         ("auth/v1/token?grant_type=refresh_token", false),
+        ("auth/v1/recover", false),
+        ("auth/v1/verify", false),
     ]);
     each((targets, bodies), |((path, as_user), body)| {
         let mut request = server

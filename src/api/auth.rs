@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::fetch::{call, Abort, REQUEST_TIMEOUT_MS};
-use super::ApiError;
+use super::{encode_component, ApiError};
 use crate::config::Config;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +85,12 @@ pub async fn sign_up(
     email: &str,
     password: &str,
 ) -> Result<Option<Session>, ApiError> {
-    let url = format!("{}/auth/v1/signup", config.supabase_url);
+    // A confirmation link, if the project mails one, leads back here.
+    let url = format!(
+        "{}/auth/v1/signup?redirect_to={}",
+        config.supabase_url,
+        encode_component(&crate::browser::app_address())
+    );
     let builder = anon(Request::post(&url), config).header(
         "Authorization",
         &format!("Bearer {}", config.supabase_anon_key),
@@ -95,6 +100,23 @@ pub async fn sign_up(
     let answer: Value = call(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new()).await?;
     // A session, or only the new user while the address waits for confirmation.
     Ok(serde_json::from_value(answer).ok())
+}
+
+/// Mails a link to set a new password, if the address has an account (the answer is the
+/// same either way); the link leads back to this app.
+pub async fn recover(config: &Config, email: &str) -> Result<(), ApiError> {
+    let url = format!(
+        "{}/auth/v1/recover?redirect_to={}",
+        config.supabase_url,
+        encode_component(&crate::browser::app_address())
+    );
+    let builder = anon(Request::post(&url), config).header(
+        "Authorization",
+        &format!("Bearer {}", config.supabase_anon_key),
+    );
+    let body = json!({ "email": email.trim() });
+    call::<Value>(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new()).await?;
+    Ok(())
 }
 
 /// A new password for the signed-in person.

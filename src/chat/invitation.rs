@@ -32,12 +32,7 @@ pub fn token_in(fragment: &str) -> Option<String> {
 
 /// The link that invites with `token`, on this app's own address.
 pub fn link(token: &str) -> String {
-    let Some(location) = web_sys::window().map(|w| w.location()) else {
-        return String::new();
-    };
-    let origin = location.origin().unwrap_or_default();
-    let path = location.pathname().unwrap_or_else(|_| "/".into());
-    format!("{origin}{path}#invite={token}")
+    format!("{}#invite={token}", crate::browser::app_address())
 }
 
 /// At start: an invitation link's token is kept on the device and taken out of the

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod announcement;
+pub mod auth_link;
 pub mod conversation;
 pub mod delivery;
 pub mod here;

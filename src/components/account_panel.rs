@@ -31,6 +31,14 @@ pub fn AccountPanel(account: Account) -> impl IntoView {
             }
         }
     });
+    // Opened from a password-recovery link: the form is open, saying why.
+    Effect::new(move |_| {
+        if app.link_note.get() == Some(Text::SetNewPassword) {
+            app.link_note.set(None);
+            open.set(true);
+            said.set(Some((true, Text::SetNewPassword)));
+        }
+    });
     let toggle =
         move |_| {
             if !open.get_untracked() {

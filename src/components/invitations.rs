@@ -6,11 +6,12 @@
 use leptos::prelude::*;
 
 use crate::api::account::{self as api, Invitation};
-use crate::browser::{copy_to_clipboard, now_iso, short_time};
+use crate::browser::{copy_to_clipboard, short_time};
 use crate::chat::invitation::link;
 use crate::context::use_app;
 use crate::i18n::{valid_until, Text};
 use crate::task::Tasks;
+use crate::time::format_micros;
 
 #[component]
 pub fn Invitations() -> impl IntoView {
@@ -34,7 +35,9 @@ pub fn Invitations() -> impl IntoView {
         };
         tasks.with_value(|tasks| {
             tasks.spawn(async move {
-                match api::pending_invitations(&config, &token, &now_iso()).await {
+                // Expired by the server's clock, not the device's (which may be hours off).
+                let now = format_micros((app.server_now_ms() * 1000.0) as i64);
+                match api::pending_invitations(&config, &token, &now).await {
                     Ok(rows) => {
                         pending.try_set(rows);
                     }

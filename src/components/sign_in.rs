@@ -1,5 +1,6 @@
-//! The sign-in form, which also creates accounts: a trainer signs up here, and so does a
-//! client who came by an invitation link (the invitation makes them a client).
+//! The sign-in form, which also creates accounts — a trainer signs up here, and so does a
+//! client who came by an invitation link (the invitation makes them a client) — and asks
+//! for a link to set a new password.
 
 use leptos::prelude::*;
 
@@ -31,14 +32,44 @@ pub fn SignIn() -> impl IntoView {
     let password = RwSignal::new(String::new());
     // An invited person most likely has no account yet.
     let signing_up = RwSignal::new(invited && ended.is_none());
+    // Asking for a link to set a new password (only the e-mail is needed).
+    let recovering = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<Text>);
+    // Opened from an e-mail link that was used or has expired: said here.
+    let error = RwSignal::new(
+        app.link_note
+            .get_untracked()
+            .filter(|t| *t == Text::LinkInvalid),
+    );
     let notice = RwSignal::new(None::<Text>);
+    if error.get_untracked().is_some() {
+        app.link_note.set(None);
+    }
+    let recover = move || {
+        busy.set(true);
+        error.set(None);
+        let address = email.get_untracked();
+        spawn_local(async move {
+            match crate::api::auth::recover(&app.config(), &address).await {
+                Ok(()) => {
+                    notice.try_set(Some(Text::RecoveryMailed));
+                    recovering.try_set(false);
+                }
+                Err(failure) => {
+                    error.try_set(Some(failure.text()));
+                }
+            }
+            busy.try_set(false);
+        });
+    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
             return;
+        }
+        if recovering.get_untracked() {
+            return recover();
         }
         let up = signing_up.get_untracked();
         let (name, email, password) = (
@@ -83,14 +114,25 @@ pub fn SignIn() -> impl IntoView {
         });
     };
     let switch = move |_| {
-        signing_up.update(|up| *up = !*up);
+        if recovering.get_untracked() {
+            recovering.set(false);
+        } else {
+            signing_up.update(|up| *up = !*up);
+        }
         error.set(None);
     };
+    let forgot = move |_| {
+        recovering.set(true);
+        signing_up.set(false);
+        error.set(None);
+        notice.set(None);
+    };
     let title = move || {
-        app.t(match (signing_up.get(), invited) {
-            (false, _) => Text::SignInTitle,
-            (true, false) => Text::CreateAccount,
-            (true, true) => Text::CreateYourAccount,
+        app.t(match (recovering.get(), signing_up.get(), invited) {
+            (true, _, _) => Text::RecoverTitle,
+            (false, false, _) => Text::SignInTitle,
+            (false, true, false) => Text::CreateAccount,
+            (false, true, true) => Text::CreateYourAccount,
         })
     };
 
@@ -126,27 +168,33 @@ pub fn SignIn() -> impl IntoView {
                         prop:value=move || email.get()
                         on:input=move |ev| email.set(event_target_value(&ev)) />
                 </label>
-                <label>
-                    <span>{app.tr(Text::Password)}</span>
-                    <input type="password" name="password" required
-                        autocomplete=move || if signing_up.get() { "new-password" } else { "current-password" }
-                        prop:value=move || password.get()
-                        on:input=move |ev| password.set(event_target_value(&ev)) />
-                </label>
+                {move || (!recovering.get()).then(|| view! {
+                    <label>
+                        <span>{app.tr(Text::Password)}</span>
+                        <input type="password" name="password" required
+                            autocomplete=move || if signing_up.get() { "new-password" } else { "current-password" }
+                            prop:value=move || password.get()
+                            on:input=move |ev| password.set(event_target_value(&ev)) />
+                    </label>
+                })}
                 <Show when=move || error.get().is_some()>
                     <p class="error" role="alert">{move || error.get().map(|text| app.t(text))}</p>
                 </Show>
                 <button type="submit" disabled=move || busy.get()>
-                    {move || app.t(match (signing_up.get(), busy.get()) {
-                        (false, false) => Text::SignIn,
-                        (false, true) => Text::SigningIn,
-                        (true, false) => Text::SignUp,
-                        (true, true) => Text::SigningUp,
+                    {move || app.t(match (recovering.get(), signing_up.get(), busy.get()) {
+                        (true, _, _) => Text::SendRecovery,
+                        (false, false, false) => Text::SignIn,
+                        (false, false, true) => Text::SigningIn,
+                        (false, true, false) => Text::SignUp,
+                        (false, true, true) => Text::SigningUp,
                     })}
                 </button>
                 <button type="button" class="link switch-mode" on:click=switch>
-                    {move || app.t(if signing_up.get() { Text::ToSignIn } else { Text::ToSignUp })}
+                    {move || app.t(if signing_up.get() || recovering.get() { Text::ToSignIn } else { Text::ToSignUp })}
                 </button>
+                {move || (!signing_up.get() && !recovering.get()).then(|| view! {
+                    <button type="button" class="link forgot" on:click=forgot>{app.tr(Text::ForgotPassword)}</button>
+                })}
             </form>
         </main>
     }

@@ -46,31 +46,39 @@ pub(super) async fn password_grant(
     let tx = client.transaction().await.map_err(AuthError::internal)?;
     // The password is hashed whether or not the address exists (with a fresh salt of the
     // same cost as sign-up's), so the answer's timing does not tell who has an account.
+    // Only the right password learns that the address is not confirmed yet.
     let row = tx
-        .query_opt(
+        .query_one(
             &format!(
                 "with candidate as ( \
-                   select u.id, u.encrypted_password from auth.users u \
+                   select u.id, u.encrypted_password, u.email_confirmed_at is not null as confirmed \
+                   from auth.users u \
                    where lower(u.email) = lower($1) and u.deleted_at is null limit 1), \
                  checked as materialized ( \
-                   select c.id, c.encrypted_password, \
-                          extensions.crypt($2, coalesce(c.encrypted_password, extensions.gen_salt('bf'))) as computed \
-                   from (select 1) one left join candidate c on true) \
-                 update auth.users u set last_sign_in_at = now() from checked \
-                 where u.id = checked.id and checked.computed = checked.encrypted_password \
-                 returning u.id, {USER_JSON}"
+                   select c.id, coalesce(c.confirmed, false) as confirmed, coalesce( \
+                     extensions.crypt($2, coalesce(c.encrypted_password, extensions.gen_salt('bf'))) \
+                       = c.encrypted_password, false) as matches \
+                   from (select 1) one left join candidate c on true), \
+                 signed_in as ( \
+                   update auth.users u set last_sign_in_at = now() from checked \
+                   where u.id = checked.id and checked.matches and checked.confirmed \
+                   returning u.id, {USER_JSON} as user_json) \
+                 select checked.matches, signed_in.id, signed_in.user_json \
+                 from checked left join signed_in on true"
             ),
             &[&email, &password],
         )
         .await
         .map_err(AuthError::internal)?;
-    let Some(row) = row else {
-        return Err(AuthError::bad_request(
-            "invalid_credentials",
-            "Invalid login credentials",
-        ));
+    let (matches, user_id): (bool, Option<Uuid>) = (row.get(0), row.get(1));
+    let Some(user_id) = user_id else {
+        return Err(if matches {
+            AuthError::bad_request("email_not_confirmed", "Email not confirmed")
+        } else {
+            AuthError::bad_request("invalid_credentials", "Invalid login credentials")
+        });
     };
-    let session = start_session(state, &tx, row.get(0), row.get(1)).await?;
+    let session = start_session(state, &tx, user_id, row.get(2)).await?;
     tx.commit().await.map_err(AuthError::internal)?;
     Ok(session)
 }

@@ -1,11 +1,15 @@
-//! `/auth/v1`: the GoTrue endpoints supabase-js uses — sign-up (auto-confirmed, as a local
-//! project without an SMTP server is), password and refresh-token grants (refresh tokens are
-//! single-use and rotated), the current user (read and update), and logout with its scopes.
+//! `/auth/v1`: the GoTrue endpoints supabase-js uses — sign-up (auto-confirmed with a
+//! session, or with `--confirm-email` waiting for its mailed link), password and
+//! refresh-token grants (refresh tokens are single-use and rotated), the current user (read
+//! and update), logout with its scopes, password recovery by mail (`/recover`) and the
+//! mailed links themselves (`/verify`). Mail goes through the notifier's `Mailer` (the
+//! mail folder, or SMTP); a link's token is stored only as its SHA-256, works once and for
+//! an hour, and leads only back to the app's origin.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,17 +29,26 @@ mod error;
 pub use limit::SignupLimiter;
 mod grants;
 mod limit;
+mod links;
 mod logout;
+mod mail;
+mod recover;
 mod signup;
 mod user;
 mod validate;
+mod verify;
 
 pub use error::AuthError;
 use grants::*;
+use links::*;
 use logout::*;
+pub use mail::AuthMail;
+use mail::*;
+use recover::*;
 use signup::*;
 use user::*;
 use validate::*;
+use verify::*;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -43,6 +56,13 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/token", post(token))
         .route("/user", get(user).put(update_user))
         .route("/logout", post(logout))
+        .route("/recover", post(recover))
+}
+
+/// Routes the gateway lets through without an API key: `/verify` is opened from an
+/// e-mail, as on hosted Supabase.
+pub fn open_router() -> Router<Arc<AppState>> {
+    Router::new().route("/verify", get(verify_link).post(verify_token))
 }
 
 /// The API version auth-js announces; a response carrying it makes auth-js read `code`.
@@ -86,6 +106,14 @@ pub(super) fn json_body(body: &Bytes) -> Result<Map<String, Value>, AuthError> {
 
 pub(super) fn text<'a>(body: &'a Map<String, Value>, name: &str) -> &'a str {
     body.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The first value of a query parameter. Read by hand rather than with `Query`, so that an
+/// odd query (a repeated name) is not refused in a shape other than GoTrue's.
+pub(super) fn query_param(query: &Option<String>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 pub(super) const USER_JSON: &str = "json_build_object(

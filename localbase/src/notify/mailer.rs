@@ -75,18 +75,21 @@ fn build(from: &Mailbox, to: Mailbox, email: &Email) -> Result<Message, SendErro
         .from(from.clone())
         .to(to)
         .subject(email.subject.clone());
-    // RFC 8058 one-click unsubscribe: mail clients show an "Unsubscribe" button.
-    for (name, value) in [
-        ("List-Unsubscribe", format!("<{}>", email.unsubscribe_url)),
-        (
-            "List-Unsubscribe-Post",
-            "List-Unsubscribe=One-Click".to_string(),
-        ),
-    ] {
-        builder = builder.raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str(name),
-            value,
-        ));
+    // RFC 8058 one-click unsubscribe: mail clients show an "Unsubscribe" button. Only a
+    // list has one: Auth's mail (recovery, confirmation) is not a list, its URL is empty.
+    if !email.unsubscribe_url.is_empty() {
+        for (name, value) in [
+            ("List-Unsubscribe", format!("<{}>", email.unsubscribe_url)),
+            (
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_string(),
+            ),
+        ] {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(name),
+                value,
+            ));
+        }
     }
     builder
         .multipart(
@@ -103,4 +106,31 @@ fn build(from: &Mailbox, to: Mailbox, email: &Email) -> Result<Message, SendErro
                 ),
         )
         .map_err(|error| SendError::NotSent(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(unsubscribe_url: &str) -> String {
+        let email = Email {
+            subject: "s".into(),
+            text: "t".into(),
+            html: "<p>h</p>".into(),
+            unsubscribe_url: unsubscribe_url.into(),
+        };
+        let from: Mailbox = "Coach Chat <no-reply@example.com>".parse().unwrap();
+        let to: Mailbox = "a@example.com".parse().unwrap();
+        let message = build(&from, to, &email).unwrap();
+        String::from_utf8_lossy(&message.formatted()).into_owned()
+    }
+
+    #[test]
+    fn only_mail_with_an_unsubscribe_url_is_a_list() {
+        let digest = headers("https://api.example/notify/v1/unsubscribe?token=t");
+        assert!(digest
+            .contains("List-Unsubscribe: <https://api.example/notify/v1/unsubscribe?token=t>"));
+        assert!(digest.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(!headers("").contains("List-Unsubscribe"));
+    }
 }
