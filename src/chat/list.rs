@@ -34,8 +34,32 @@ pub struct ConversationList {
     pub summaries: RwSignal<Option<Vec<ConversationSummary>>>,
     /// Why the last fetch failed, if it did.
     pub failure: RwSignal<Option<Text>>,
+    /// Numbers the fetches: only the latest one's answer is shown.
+    fetches: StoredValue<u32>,
+    /// Mute and pin changes on their way to the server: a list read before they are stored
+    /// shows them all the same (it would otherwise undo them for a moment).
+    unsaved: StoredValue<Vec<FlagChange>>,
     tasks: StoredValue<Tasks>,
     app: AppContext,
+}
+
+/// One mute or pin change of one conversation (`None`: that setting is not changed).
+#[derive(Clone, PartialEq)]
+struct FlagChange {
+    conversation_id: String,
+    mute: Option<bool>,
+    pin: Option<bool>,
+}
+
+impl FlagChange {
+    fn apply(&self, list: &mut [ConversationSummary]) {
+        for summary in list.iter_mut() {
+            if summary.conversation_id == self.conversation_id {
+                summary.muted = self.mute.unwrap_or(summary.muted);
+                summary.pinned = self.pin.unwrap_or(summary.pinned);
+            }
+        }
+    }
 }
 
 impl ConversationList {
@@ -43,17 +67,16 @@ impl ConversationList {
     /// shown at once, stored in the database (the person's other devices hear of it on
     /// their inbox), and the list read again — which also undoes it if the server refused.
     pub fn set_flags(self, conversation_id: &str, mute: Option<bool>, pin: Option<bool>) {
+        let change = FlagChange {
+            conversation_id: conversation_id.to_string(),
+            mute,
+            pin,
+        };
         self.summaries.update(|list| {
-            let Some(list) = list else {
-                return;
-            };
-            for summary in list.iter_mut() {
-                if summary.conversation_id == conversation_id {
-                    summary.muted = mute.unwrap_or(summary.muted);
-                    summary.pinned = pin.unwrap_or(summary.pinned);
-                }
+            if let Some(list) = list {
+                change.apply(list);
+                sort_conversations(list);
             }
-            sort_conversations(list);
         });
         let (Some(token), config, Some(tasks)) = (
             self.app.token(),
@@ -62,15 +85,37 @@ impl ConversationList {
         ) else {
             return;
         };
-        let id = conversation_id.to_string();
+        self.unsaved
+            .update_value(|unsaved| unsaved.push(change.clone()));
         let app = self.app;
         tasks.spawn(async move {
-            let result = rest::set_conversation_settings(&config, &token, &id, mute, pin).await;
+            let id = &change.conversation_id;
+            let result = rest::set_conversation_settings(&config, &token, id, mute, pin).await;
             if let Err(error) = result {
                 self.failure.try_set(Some(error.text()));
             }
+            let _ = self.unsaved.try_update_value(|unsaved| {
+                if let Some(at) = unsaved.iter().position(|c| *c == change) {
+                    unsaved.remove(at);
+                }
+            });
+            // Lists read before the change was stored are stale: a new one is read.
+            let _ = self.fetches.try_update_value(|n| *n = n.wrapping_add(1));
             app.refresh_list();
         });
+    }
+
+    /// A fetched list, with the changes not yet stored shown on it.
+    fn show(self, mut summaries: Vec<ConversationSummary>) {
+        let _ = self.unsaved.try_with_value(|unsaved| {
+            for change in unsaved {
+                change.apply(&mut summaries);
+            }
+            if !unsaved.is_empty() {
+                sort_conversations(&mut summaries);
+            }
+        });
+        self.summaries.try_set(Some(summaries));
     }
 }
 
@@ -82,15 +127,17 @@ pub fn use_conversation_list(
 ) -> ConversationList {
     let key = StoredValue::new(cache_key(&app.user_id().unwrap_or_default()));
     let tasks = Tasks::of_current_owner();
+    let fetches = StoredValue::new(0u32);
     let list = ConversationList {
         summaries: RwSignal::new(storage::load(&key.get_value())),
         failure: RwSignal::new(None),
+        fetches,
+        unsaved: StoredValue::new(Vec::new()),
         tasks: StoredValue::new(tasks.clone()),
         app,
     };
     // The first list of the session may open a lone conversation; later ones never do.
     let auto_open_pending = StoredValue::new(true);
-    let fetches = StoredValue::new(0u32);
     let fetch = std::rc::Rc::new(move || {
         let (Some(token), config) = (app.token(), app.config()) else {
             return;
@@ -112,7 +159,7 @@ pub fn use_conversation_list(
                         storage::save(&key, &summaries);
                     }
                     list.failure.try_set(None);
-                    list.summaries.try_set(Some(summaries));
+                    list.show(summaries);
                 }
                 Err(error) => {
                     list.failure.try_set(Some(error.text()));
