@@ -305,3 +305,65 @@ async fn without_mail_settings_recovery_answers_and_sends_nothing() {
     let (status, _) = post(&server, "recover", json!({"email": "not-an-email"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn signing_up_again_unconfirmed_mails_a_new_link_and_leaves_the_account_as_it_was() {
+    let mail = MailDir::new();
+    let server = confirming_server(&mail.0).await;
+    let email = "lost-my-mail@example.com";
+    let signup = |password: &'static str| {
+        post(
+            &server,
+            "signup",
+            json!({"email": email, "password": password}),
+        )
+    };
+    assert_eq!(signup("secret1").await.0, StatusCode::OK);
+    let first = mail.link_to(email).await;
+
+    // At once again: too soon, as for any mail.
+    let (status, refused) = signup("secret1").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{refused}");
+    assert_eq!(refused["code"], "over_email_send_rate_limit");
+
+    // A few minutes later (the first mail lost): a new link, and no session.
+    server
+        .admin()
+        .await
+        .execute(
+            "update auth.users set confirmation_sent_at = now() - interval '2 minutes' where email = $1",
+            &[&email],
+        )
+        .await
+        .unwrap();
+    let (status, user) = signup("another-password").await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["email"], email);
+    assert!(user.get("access_token").is_none(), "no session: {user}");
+    let texts = mail.texts_to(email);
+    assert_eq!(texts.len(), 2, "a second mail");
+    let second = texts
+        .iter()
+        .filter_map(|text| {
+            let start = text.find("http://")?;
+            text[start..].split_whitespace().next().map(str::to_string)
+        })
+        .find(|link| *link != first)
+        .expect("a new link");
+
+    let (_, stale) = open(&first).await;
+    assert_eq!(
+        param(&stale, "error_code"),
+        Some("otp_expired"),
+        "the old link is replaced"
+    );
+    let (_, fragment) = open(&second).await;
+    assert_eq!(param(&fragment, "type"), Some("signup"));
+    assert!(param(&fragment, "access_token").is_some());
+    assert_eq!(sign_in(&server, email, "secret1").await.0, StatusCode::OK);
+    assert_eq!(
+        sign_in(&server, email, "another-password").await.0,
+        StatusCode::BAD_REQUEST,
+        "whoever signed up again did not change the password"
+    );
+}

@@ -31,6 +31,16 @@ pub(super) async fn signup(
         let token = confirm.then(new_token);
         let mut client = state.pool.get().await.map_err(AuthError::internal)?;
         let tx = client.transaction().await.map_err(AuthError::internal)?;
+        // Signing up again with an address still waiting for confirmation mails a new
+        // link (GoTrue does; a lost mail must not lock the address out). The account is
+        // left as it is: whoever asks again may not be who signed up.
+        if let Some(token) = &token {
+            if let Some(user) = renew_confirmation(&tx, &account.email, token).await? {
+                mail_confirmation(&state, &account.email, token, redirect_to.as_deref()).await?;
+                tx.commit().await.map_err(AuthError::internal)?;
+                return Ok(Json(user));
+            }
+        }
         let (user_id, user) = insert_account(&tx, &account, token.as_deref()).await?;
         let Some(token) = token else {
             let session = start_session(&state, &tx, user_id, user).await?;
@@ -94,6 +104,53 @@ fn read_account(body: &Map<String, Value>) -> Result<NewAccount, AuthError> {
         password: password.to_string(),
         metadata,
     })
+}
+
+/// For an account of `email` still unconfirmed: a new confirmation token (its hash
+/// stored), answered with the user. `None` when there is no such account. A link mailed
+/// less than a minute ago is `over_email_send_rate_limit`.
+async fn renew_confirmation(
+    tx: &impl GenericClient,
+    email: &str,
+    token: &str,
+) -> Result<Option<Value>, AuthError> {
+    let waiting = tx
+        .query_opt(
+            "select id, ceil(extract(epoch from confirmation_sent_at + interval '60 seconds' - now()))::int8
+             from auth.users
+             where lower(email) = $1 and email_confirmed_at is null and deleted_at is null
+             for update",
+            &[&email],
+        )
+        .await
+        .map_err(AuthError::internal)?;
+    let Some(waiting) = waiting else {
+        return Ok(None);
+    };
+    if let Some(wait) = waiting.get::<_, Option<i64>>(1).filter(|wait| *wait > 0) {
+        return Err(AuthError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "over_email_send_rate_limit",
+            format!("For security purposes, you can only request this after {wait} seconds."),
+        ));
+    }
+    let id: Uuid = waiting.get(0);
+    let row = tx
+        .query_one(
+            &format!(
+                "update auth.users u set confirmation_token = {hash}, confirmation_sent_at = now(),
+                   updated_at = now()
+                 where u.id = $2
+                 returning {USER_JSON}, to_json(u.confirmation_sent_at)",
+                hash = token_hash_sql(1)
+            ),
+            &[&token, &id],
+        )
+        .await
+        .map_err(AuthError::internal)?;
+    let mut user: Value = row.get(0);
+    user["confirmation_sent_at"] = row.get(1);
+    Ok(Some(user))
 }
 
 /// Inserts the user and its e-mail identity. With a confirmation `token` the address is
