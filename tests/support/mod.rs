@@ -748,10 +748,18 @@ pub async fn ticks_of(browser: &Client, text: &str) -> Option<String> {
 
 /// Waits until one's own bubble with `text` shows `state` ("Изпратено", "Прочетено", …).
 pub async fn wait_for_ticks(browser: &Client, text: &str, state: &str, within: Duration) {
-    eventually(within, &format!("{text:?} shown as {state}"), || async {
-        (ticks_of(browser, text).await.as_deref() == Some(state)).then_some(())
-    })
-    .await;
+    let deadline = Instant::now() + within;
+    loop {
+        let shown = ticks_of(browser, text).await;
+        if shown.as_deref() == Some(state) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {text:?} shown as {state}; it shows {shown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Clicks the first element matching `selector`. The list redraws a conversation's row when
