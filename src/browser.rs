@@ -16,6 +16,18 @@ pub fn app_address() -> String {
     format!("{origin}{path}")
 }
 
+/// Takes the fragment out of the address bar (its tokens are not carried on by a reload,
+/// a bookmark or a shared screenshot), without a navigation.
+pub fn clear_fragment() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Ok(history) = window.history() {
+        let path = window.location().pathname().unwrap_or_else(|_| "/".into());
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
+    }
+}
+
 /// Now, in unix seconds.
 pub fn now_seconds() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64

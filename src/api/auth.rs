@@ -55,15 +55,20 @@ fn anon(builder: RequestBuilder, config: &Config) -> RequestBuilder {
         .header("X-Supabase-Api-Version", "2024-01-01")
 }
 
+/// A request made before there is a session: the anon key is also its bearer.
+fn signed_out(builder: RequestBuilder, config: &Config) -> RequestBuilder {
+    anon(builder, config).header(
+        "Authorization",
+        &format!("Bearer {}", config.supabase_anon_key),
+    )
+}
+
 async fn grant(config: &Config, grant_type: &str, body: Value) -> Result<Session, ApiError> {
     let url = format!(
         "{}/auth/v1/token?grant_type={grant_type}",
         config.supabase_url
     );
-    let builder = anon(Request::post(&url), config).header(
-        "Authorization",
-        &format!("Bearer {}", config.supabase_anon_key),
-    );
+    let builder = signed_out(Request::post(&url), config);
     call(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new()).await
 }
 
@@ -91,10 +96,7 @@ pub async fn sign_up(
         config.supabase_url,
         encode_component(&crate::browser::app_address())
     );
-    let builder = anon(Request::post(&url), config).header(
-        "Authorization",
-        &format!("Bearer {}", config.supabase_anon_key),
-    );
+    let builder = signed_out(Request::post(&url), config);
     let body = json!({ "email": email.trim(), "password": password,
                        "data": { "full_name": name.trim() } });
     let answer: Value = call(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new()).await?;
@@ -110,10 +112,7 @@ pub async fn recover(config: &Config, email: &str) -> Result<(), ApiError> {
         config.supabase_url,
         encode_component(&crate::browser::app_address())
     );
-    let builder = anon(Request::post(&url), config).header(
-        "Authorization",
-        &format!("Bearer {}", config.supabase_anon_key),
-    );
+    let builder = signed_out(Request::post(&url), config);
     let body = json!({ "email": email.trim() });
     call::<Value>(builder, Some(&body), REQUEST_TIMEOUT_MS, Abort::new()).await?;
     Ok(())

@@ -5,7 +5,6 @@
 //! the address (a reload or a shared screenshot does not carry the tokens on).
 
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
 
 use crate::api::auth::{Session, User};
 
@@ -81,10 +80,7 @@ pub fn take_from_address() -> Option<AuthLink> {
         let bytes: Vec<u8> = bytes.chars().map(|c| c as u32 as u8).collect();
         user_from_claims(std::str::from_utf8(&bytes).ok()?)
     })?;
-    if let Ok(history) = window.history() {
-        let path = window.location().pathname().unwrap_or_else(|_| "/".into());
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&path));
-    }
+    crate::browser::clear_fragment();
     Some(link)
 }
 

@@ -5,7 +5,6 @@
 //! wake-up. The token travels in the fragment, so no server log or Referer sees it.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
 
 use super::account::Account;
 use super::list::ConversationList;
@@ -45,10 +44,7 @@ pub fn take_from_address() {
         return;
     };
     storage::save(KEY, &token);
-    if let Ok(history) = window.history() {
-        let path = window.location().pathname().unwrap_or_else(|_| "/".into());
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&path));
-    }
+    crate::browser::clear_fragment();
 }
 
 /// An invitation waits to be accepted on this device.

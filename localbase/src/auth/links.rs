@@ -62,6 +62,16 @@ pub(super) fn token_hash_sql(n: usize) -> String {
     format!("encode(extensions.digest(${n}::text, 'sha256'), 'hex')")
 }
 
+/// A mail to this account went out `wait` seconds too recently (GoTrue's per-user mail
+/// frequency, for recovery and confirmation alike).
+pub(super) fn mail_too_soon(wait: i64) -> AuthError {
+    AuthError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "over_email_send_rate_limit",
+        format!("For security purposes, you can only request this after {wait} seconds."),
+    )
+}
+
 pub(super) fn link_expired() -> AuthError {
     AuthError::new(
         StatusCode::FORBIDDEN,

@@ -63,11 +63,7 @@ async fn store_recovery_token(
     };
     let user_id: Uuid = row.get(0);
     if let Some(wait) = row.get::<_, Option<i64>>(2).filter(|wait| *wait > 0) {
-        return Err(AuthError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "over_email_send_rate_limit",
-            format!("For security purposes, you can only request this after {wait} seconds."),
-        ));
+        return Err(mail_too_soon(wait));
     }
     tx.execute(
         &format!(

@@ -128,11 +128,7 @@ async fn renew_confirmation(
         return Ok(None);
     };
     if let Some(wait) = waiting.get::<_, Option<i64>>(1).filter(|wait| *wait > 0) {
-        return Err(AuthError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "over_email_send_rate_limit",
-            format!("For security purposes, you can only request this after {wait} seconds."),
-        ));
+        return Err(mail_too_soon(wait));
     }
     let id: Uuid = waiting.get(0);
     let row = tx
