@@ -54,10 +54,12 @@ else
 fi
 
 # wasm-opt from npm (binaryen 132): Debian's 108 corrupts wasm-bindgen's table export.
-# axe-core: the accessibility checks of the end-to-end suite.
+# axe-core: the accessibility checks of the end-to-end suite. esbuild: minifies the JS glue
+# of release builds (scripts/minify-js.sh).
 if [ -x node_modules/.bin/wasm-opt ] && node_modules/.bin/wasm-opt --version | grep -q "version 132" \
-  && grep -q '"version": "4.14.1"' node_modules/axe-core/package.json 2>/dev/null; then
-  say "wasm-opt (npm binaryen) and axe-core present"
+  && grep -q '"version": "4.14.1"' node_modules/axe-core/package.json 2>/dev/null \
+  && [ "$(node_modules/.bin/esbuild --version 2>/dev/null)" = "0.28.2" ]; then
+  say "wasm-opt (npm binaryen), axe-core and esbuild present"
 else
   say "installing npm packages (package-lock.json)"
   npm ci --no-audit --no-fund
