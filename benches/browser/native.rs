@@ -80,9 +80,31 @@ window.WebSocket = class extends NativeWebSocket {
 const nativeFetch = window.fetch;
 window.fetch = function (input, init) {
   const at = now();
-  if (init && typeof init.body === 'string') traceAt('posted', init.body, at);
-  else if (input instanceof Request && input.method === 'POST') input.clone().text().then((body) => traceAt('posted', body, at));
-  return nativeFetch.apply(this, arguments);
+  const body = init && typeof init.body === 'string' ? Promise.resolve(init.body)
+    : input instanceof Request && input.method === 'POST' ? input.clone().text() : null;
+  const answer = nativeFetch.apply(this, arguments);
+  // Also when the page learns the insert's answer (the promise settles when the main
+  // thread is free): what follows until the socket is the app's own work.
+  if (body) {
+    const url = input instanceof Request ? input.url : new URL(String(input), location.href).href;
+    const started = at - performance.timeOrigin;
+    const answered = answer.then(() => now(), () => undefined);
+    body.then((text) => {
+      traceAt('posted', text, at);
+      answered.then((when) => {
+        if (!when) return;
+        traceAt('answered', text, when);
+        // When the answer came off the network (resource timing, whatever the main
+        // thread was doing): the entry is written once the body is read.
+        setTimeout(() => {
+          const entry = performance.getEntriesByName(url)
+            .find((e) => e.startTime >= started - 1 && e.startTime <= started + 50);
+          if (entry) traceAt('arrived', text, performance.timeOrigin + entry.responseEnd);
+        }, 50);
+      });
+    });
+  }
+  return answer;
 };
 "#;
 
@@ -304,9 +326,10 @@ async fn reference_pair(driver: &Driver, url: &str) -> Pair {
 struct Deliveries {
     times: Vec<f64>,
     missed: usize,
-    /// Per delivered message, ms spent: Enter → insert request, insert request → on the
-    /// sender's socket, sender's socket → receiver's socket, receiver's socket → DOM.
-    stages: [Vec<f64>; 4],
+    /// Per delivered message, ms spent: Enter → insert request, → the insert's answer off
+    /// the network, → that answer in the page's code, → on the sender's socket, → on the
+    /// receiver's socket, → in the DOM.
+    stages: [Vec<f64>; 6],
 }
 
 /// Sends `count` messages from each pair in turn, each after the last one arrived.
@@ -330,6 +353,9 @@ async fn deliver(pairs: &[Pair], count: usize, gap: Duration, next: &mut usize) 
             match shown.as_f64() {
                 Some(shown) => {
                     result.times.push(shown - sent);
+                    // The gap first: the sender notes when the answer came off the network
+                    // a moment after it was read.
+                    tokio::time::sleep(gap).await;
                     let trace = "return window.__trace[arguments[0]] || {}";
                     let (sender, receiver) = (
                         pair.sender
@@ -344,6 +370,8 @@ async fn deliver(pairs: &[Pair], count: usize, gap: Duration, next: &mut usize) 
                     let points = [
                         Some(sent),
                         sender["posted"].as_f64(),
+                        sender["arrived"].as_f64(),
+                        sender["answered"].as_f64(),
                         sender["socket"].as_f64(),
                         receiver["received"].as_f64(),
                         Some(shown),
@@ -354,9 +382,11 @@ async fn deliver(pairs: &[Pair], count: usize, gap: Duration, next: &mut usize) 
                         }
                     }
                 }
-                None => result.missed += 1,
+                None => {
+                    result.missed += 1;
+                    tokio::time::sleep(gap).await;
+                }
             }
-            tokio::time::sleep(gap).await;
         }
     }
     results
@@ -900,7 +930,7 @@ pub async fn main() {
         ));
     }
     out += "\nWhere the time goes (p50 ms of each stage; the socket stages only where the message crosses a socket):\n\n";
-    out += "| path | app | Enter → insert request | → on the sender's socket | → on the receiver's socket | → in the DOM |\n|---|---|---|---|---|---|\n";
+    out += "| path | app | Enter → insert request | → answer off the network | → answer in the page | → on the sender's socket | → on the receiver's socket | → in the DOM |\n|---|---|---|---|---|---|---|---|\n";
     for (path, results) in [
         ("broadcast", &broadcast),
         ("Postgres Changes only", &changes),

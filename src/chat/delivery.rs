@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
+use super::listener::Listener;
 use super::model::MessageRow;
 use super::outbox::{Change, Failure, Outbox, Verdict};
 use crate::api::fetch::Abort;
@@ -19,7 +20,7 @@ use crate::api::{rest, ApiError};
 use crate::browser::{is_online, now_millis};
 use crate::context::AppContext;
 use crate::i18n::Text;
-use crate::task::Tasks;
+use crate::task::{start_now, Tasks};
 use crate::time::parse_micros;
 use crate::{locks, storage};
 
@@ -51,6 +52,9 @@ pub struct Delivery {
     pub sending: RwSignal<bool>,
     /// The server refused an edit or deletion: why, and the message as it has it.
     pub refused: RwSignal<Option<Refusal>>,
+    /// Hears each message the moment the server has stored it (the open conversation
+    /// announces its own at once, before the outbox is saved and the screen redrawn).
+    pub stored: Listener<MessageRow>,
     key: StoredValue<String>,
     /// This tab's requests in flight: how to cut each short, and when it started.
     in_flight: StoredValue<HashMap<String, (Abort, f64)>, LocalStorage>,
@@ -77,6 +81,7 @@ pub fn use_delivery(app: AppContext) -> Delivery {
         // Without Web Locks every tab sends (the insert is idempotent).
         sending: RwSignal::new(!locks::available()),
         refused: RwSignal::new(None),
+        stored: Listener::new(),
         key: StoredValue::new(key.clone()),
         in_flight: StoredValue::new_local(HashMap::new()),
         tasks: StoredValue::new(Tasks::of_current_owner()),
@@ -238,11 +243,12 @@ impl Delivery {
             .outbox
             .try_update(|outbox| outbox.take_due(now_millis()))
             .unwrap_or_default();
-        let Some(tasks) = self.tasks.try_get_value() else {
+        let Some(tasks) = self.tasks.try_get_value().filter(Tasks::alive) else {
             return;
         };
+        // Each request leaves now, before the screen is redrawn for the new bubble.
         for row in due {
-            tasks.spawn(self.send(row));
+            tasks.spawn(start_now(self.send(row)));
         }
         let changes = self
             .outbox
@@ -304,6 +310,7 @@ impl Delivery {
         }
         match result {
             Ok(stored) => {
+                self.stored.hand(&stored);
                 if let Some(micros) = parse_micros(&stored.created_at) {
                     // The server stamped it while our request was out: a clock reading.
                     self.app.clock.try_update(|clock| {

@@ -6,9 +6,8 @@
 
 use leptos::prelude::*;
 
-use std::rc::Rc;
-
 use super::delivery::Delivery;
+use super::listener::Listener;
 use super::model::MessageRow;
 use crate::context::AppContext;
 use crate::realtime::{ChannelEvent, JoinConfig, RealtimeClient, Status};
@@ -58,58 +57,19 @@ pub fn use_inbox(
     status
 }
 
-/// Gets each announced row, and whether it is a new message (or a changed one).
-type RowHandler = Rc<dyn Fn(MessageRow, bool)>;
-
 /// Rows the inbox announces, handed to the open conversation too: a third path beside its
 /// channel's broadcast and Postgres Changes, and often the first to arrive. The database
-/// announces a row only once it is stored, on a topic nobody else may send to.
-#[derive(Clone, Copy)]
-pub struct InboxRows(StoredValue<Option<(u64, RowHandler)>, LocalStorage>);
+/// announces a row only once it is stored, on a topic nobody else may send to. The listener
+/// gets each row and whether it is a new message (or a changed one).
+#[derive(Clone, Copy, Default)]
+pub struct InboxRows(pub Listener<(MessageRow, bool)>);
 
 impl InboxRows {
-    pub fn new() -> InboxRows {
-        InboxRows(StoredValue::new_local(None))
-    }
-
-    /// Hands every announced row to `handler` (instead of the previous listener); returns
-    /// the ticket to `stop` with.
-    pub fn listen(self, handler: impl Fn(MessageRow, bool) + 'static) -> u64 {
-        let ticket = self
-            .0
-            .try_with_value(|current| current.as_ref().map_or(0, |(t, _)| t + 1))
-            .unwrap_or(0);
-        self.0.try_set_value(Some((ticket, Rc::new(handler))));
-        ticket
-    }
-
-    /// Stops handing rows to the listener of `ticket` (a later listener stays).
-    pub fn stop(self, ticket: u64) {
-        let _ = self.0.try_update_value(|current| {
-            if current.as_ref().is_some_and(|(t, _)| *t == ticket) {
-                *current = None;
-            }
-        });
-    }
-
     /// An announced message (the stored row, as the database wrote it): a new one, or one
     /// edited, deleted or reacted to.
     pub fn hand(self, payload: &serde_json::Value, new: bool) {
-        let Ok(row) = serde_json::from_value::<MessageRow>(payload.clone()) else {
-            return;
-        };
-        if let Some(handler) = self
-            .0
-            .try_with_value(|current| current.as_ref().map(|(_, h)| h.clone()))
-            .flatten()
-        {
-            handler(row, new);
+        if let Ok(row) = serde_json::from_value::<MessageRow>(payload.clone()) {
+            self.0.hand(&(row, new));
         }
-    }
-}
-
-impl Default for InboxRows {
-    fn default() -> Self {
-        InboxRows::new()
     }
 }

@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod invitation;
 pub mod links;
 pub mod list;
+pub mod listener;
 pub mod model;
 pub mod notifications;
 pub mod outbox;

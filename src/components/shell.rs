@@ -40,7 +40,7 @@ pub fn Shell() -> impl IntoView {
     let delivery = use_delivery(app);
     provide_context(delivery);
     let notifications = use_notifications(app, list, selected);
-    let inbox_rows = InboxRows::new();
+    let inbox_rows = InboxRows::default();
     provide_context(inbox_rows);
     let inbox = use_inbox(app, &client, delivery, move |message, new| {
         inbox_rows.hand(&message, new); // the open conversation shows it first

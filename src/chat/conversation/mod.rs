@@ -170,24 +170,30 @@ pub fn use_conversation(
     }
     // What the inbox announces for this conversation is shown too (often first).
     let inbox = use_context::<InboxRows>().map(|rows| {
-        let ticket = rows.listen(move |row, new| {
+        let ticket = rows.0.listen(move |(row, new)| {
             if conversation.id().as_ref() != Some(&row.conversation_id) {
                 return;
             }
-            if new {
-                conversation.on_inserted(row);
+            if *new {
+                conversation.on_inserted(row.clone());
             } else {
                 conversation
                     .store
-                    .try_update(|store| store.apply_update(row));
+                    .try_update(|store| store.apply_update(row.clone()));
             }
         });
         (rows, ticket)
     });
+    // A message written here is announced the moment the database has it, before the
+    // outbox and the screen catch up.
+    let stored_ticket = delivery
+        .stored
+        .listen(move |row| conversation.announce_if_written_here(row));
     on_cleanup(move || {
         if let Some((rows, ticket)) = inbox {
-            rows.stop(ticket);
+            rows.0.stop(ticket);
         }
+        delivery.stored.stop(stored_ticket);
         let _ = conversation
             .confirm_timer
             .try_update_value(|timer| timer.take());

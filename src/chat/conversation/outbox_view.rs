@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::Conversation;
+use crate::chat::model::MessageRow;
 use crate::chat::outbox::Outbox;
 use crate::chat::store::Source;
 use crate::time::format_micros;
@@ -34,15 +35,7 @@ impl Conversation {
                             store.apply(row.clone(), Source::Database);
                             changed = true;
                         }
-                        let written_here = self
-                            .sent_here
-                            .try_update_value(|sent| {
-                                let here = sent.contains(&row.id);
-                                sent.retain(|sent| *sent != row.id);
-                                here
-                            })
-                            .unwrap_or(false);
-                        if written_here {
+                        if self.written_here(&row.id) {
                             announce.push(row.clone());
                         }
                     }
@@ -59,11 +52,32 @@ impl Conversation {
             (changed, ())
         });
         for row in announce {
-            self.broadcast(
-                "new_message",
-                serde_json::to_value(&row).unwrap_or_default(),
-            );
-            self.app.refresh_list();
+            self.announce(&row);
         }
+    }
+
+    /// A message of the outbox is stored: if it was written in this view (and not
+    /// announced yet), the other person hears of it now.
+    pub(super) fn announce_if_written_here(self, row: &MessageRow) {
+        if self.written_here(&row.id) {
+            self.announce(row);
+        }
+    }
+
+    /// Whether the message was written in this view and is still to be announced (it will
+    /// not be again).
+    fn written_here(self, id: &str) -> bool {
+        self.sent_here
+            .try_update_value(|sent| {
+                let here = sent.iter().any(|sent| sent == id);
+                sent.retain(|sent| sent != id);
+                here
+            })
+            .unwrap_or(false)
+    }
+
+    fn announce(self, row: &MessageRow) {
+        self.broadcast("new_message", serde_json::to_value(row).unwrap_or_default());
+        self.app.refresh_list();
     }
 }
