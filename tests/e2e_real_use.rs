@@ -241,7 +241,8 @@ async fn two_tabs_of_one_person_share_unsent_messages_and_one_session() {
 
 /// Runs in the trainer's page: a second socket with the trainer's own token, sending
 /// what a modified client could — a message the database never stored, one claiming
-/// to come from the client, and a read receipt for a message nobody read.
+/// to come from the client, a read receipt for a message nobody read, and a typing
+/// indicator whose stop never comes.
 const FORGE: &str = "
 const [wsUrl, apikey, conversation, trainerId, clientId, unreadId, done] = arguments;
 const token = JSON.parse(localStorage.getItem('coach-chat.session')).access_token;
@@ -259,6 +260,8 @@ ws.onmessage = (m) => {
   say('new_message', message(crypto.randomUUID(), trainerId, 'ФАНТОМ'), '2');
   say('new_message', message(crypto.randomUUID(), clientId, 'ПОДМЯНА'), '3');
   say('message_read', { ids: [unreadId], read_at: now }, '4');
+  // 'Typing', and the stop never comes (a tab that crashed mid-word).
+  say('typing', { user_id: trainerId, typing: true }, '5');
   setTimeout(() => { ws.close(); done(frame.payload.status); }, 300);
 };";
 
@@ -270,9 +273,13 @@ async fn hostile_broadcasts_hung_requests_and_errors_after_the_commit_lose_nothi
     client
         .execute(
             "window.__seen = new Set();
-             new MutationObserver(() => document.querySelectorAll('.bubble .body')
-                 .forEach(b => window.__seen.add(b.textContent)))
-               .observe(document.body, { subtree: true, childList: true, characterData: true });",
+             window.__typing = {};
+             new MutationObserver(() => {
+               document.querySelectorAll('.bubble .body').forEach(b => window.__seen.add(b.textContent));
+               const typing = !!document.querySelector('.chat .presence.typing');
+               if (typing && !window.__typing.on) window.__typing.on = performance.now();
+               if (!typing && window.__typing.on && !window.__typing.off) window.__typing.off = performance.now();
+             }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });",
             vec![],
         )
         .await
@@ -337,6 +344,23 @@ async fn hostile_broadcasts_hung_requests_and_errors_after_the_commit_lose_nothi
     assert!(
         !seen.iter().any(|t| t == "ПОДМЯНА"),
         "a broadcast in the client's own name is never shown: {seen:?}"
+    );
+    // The lost stop: "typing" showed, and cleared by itself after about 6 s.
+    let shown_ms = eventually(
+        Duration::from_secs(12),
+        "typing shown, then cleared although its stop was lost",
+        || async {
+            let typing = client
+                .execute("return window.__typing", vec![])
+                .await
+                .ok()?;
+            Some(typing["off"].as_f64()? - typing["on"].as_f64()?)
+        },
+    )
+    .await;
+    assert!(
+        (4_000.0..9_000.0).contains(&shown_ms),
+        "typing shown for about 6 s, not {shown_ms} ms"
     );
 
     // Five 503s, each after the commit: the message is stored, so it is sent, not failed.
