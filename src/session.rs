@@ -8,6 +8,7 @@
 use std::cell::Cell;
 
 use gloo_timers::callback::Timeout;
+use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -22,6 +23,8 @@ const CLOCK_KEY: &str = "coach-chat.clock";
 const REFRESH_LOCK: &str = "coach-chat.session-refresh";
 /// A refresh that found no network is tried again after this long.
 const OFFLINE_RETRY_MS: f64 = 10_000.0;
+/// The refresh lock is held this long after the new session is stored.
+const HANDOVER_MS: u32 = 200;
 /// Refreshes never follow each other closer than this, whatever a token says.
 const MIN_REFRESH_GAP_MS: f64 = 5_000.0;
 
@@ -190,11 +193,18 @@ async fn refresh(app: AppContext) {
 }
 
 async fn refresh_once(app: AppContext) {
-    // One tab at a time: the others wait, then find the session already refreshed.
+    let Some(stale) = app.session.try_get_untracked().flatten() else {
+        return;
+    };
+    // One tab at a time: the others wait, then find the session already refreshed —
+    // taken over from storage while they waited, or still to be read from it.
     let _lock = locks::acquire(REFRESH_LOCK).await;
     let Some(current) = app.session.try_get_untracked().flatten() else {
         return;
     };
+    if current.refresh_token != stale.refresh_token {
+        return;
+    }
     if let Some(newer) = refreshed_elsewhere(&current) {
         use_session(app, newer);
         return;
@@ -202,7 +212,13 @@ async fn refresh_once(app: AppContext) {
     let sent = js_sys::Date::now();
     NOT_BEFORE.set(sent + MIN_REFRESH_GAP_MS);
     match auth::refresh(&app.config(), &current.refresh_token).await {
-        Ok(fresh) => adopt_fresh(app, fresh, sent, js_sys::Date::now()),
+        Ok(fresh) => {
+            adopt_fresh(app, fresh, sent, js_sys::Date::now());
+            // Tabs share storage through the browser, and that copy may trail the lock:
+            // a tab waiting for it would not find the new session yet and spend the
+            // old refresh token again. Held a moment longer, the lock hands over after it.
+            TimeoutFuture::new(HANDOVER_MS).await;
+        }
         Err(error) if error.is_transient() => {
             // Offline or the server is away: keep the session; the keeper's timer tries
             // again after a pause.

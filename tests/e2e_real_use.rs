@@ -17,6 +17,7 @@ const TRAINER_ID: &str = "a1000000-0000-4000-8000-000000000001";
 const CLIENT_ID: &str = "a1000000-0000-4000-8000-000000000002";
 const SENT: &str = "Изпратено";
 const READ: &str = "Прочетено";
+const NOT_SENT: &str = "Не е изпратено";
 
 fn conversation_button(id: &str) -> String {
     format!("button.conversation[data-conversation='{id}']")
@@ -151,7 +152,7 @@ async fn a_quick_switch_back_on_a_phone_a_hidden_tab_and_sign_out_mid_send() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_tabs_of_one_person_share_unsent_messages_and_one_session() {
     let mut localbase = Localbase::start_with(&["--jwt-expiry", "20"]);
-    let site = StaticApp::serve(&localbase.api_url());
+    let site = StaticApp::serve_with_script(&localbase.api_url(), Some(COUNT_REQUESTS));
     let chat = Chat::open(&site.url()).await;
     let (trainer, client) = (&chat.trainer, &chat.client);
     let first_tab = client.window().await.unwrap();
@@ -236,7 +237,114 @@ async fn two_tabs_of_one_person_share_unsent_messages_and_one_session() {
             "the channel never failed: {statuses:?}"
         );
     }
+    // One tab (the Web Lock's holder) sent everything: each insert went through once.
+    let tabs = [first_tab, second_tab];
+    assert_eq!(
+        counted(client, &tabs, "__inserts").await,
+        (expected.len() + said.len()) as u64,
+        "one insert per message, not one per tab"
+    );
+
+    // A refresh the server is slow to answer, and a storm of wake-ups in both tabs
+    // meanwhile: still one refresh request.
+    let before = counted(client, &tabs, "__refreshes").await;
+    set_faults(
+        &localbase,
+        json!({"rules": [{"method": "POST", "path": "/auth/v1/token",
+            "query": "grant_type=refresh_token", "delay_ms": 2500}]}),
+    );
+    eventually(Duration::from_secs(15), "a refresh under way", || async {
+        (counted(client, &tabs, "__refreshes").await > before).then_some(())
+    })
+    .await;
+    let spent = stored_refresh_token(client).await;
+    for tab in &tabs {
+        client.switch_to_window(tab.clone()).await.unwrap();
+        client.execute(WAKE_STORM, vec![]).await.unwrap();
+    }
+    eventually(Duration::from_secs(10), "the refreshed session", || async {
+        (stored_refresh_token(client).await != spent).then_some(())
+    })
+    .await;
+    // Anything queued behind the slow refresh would follow it at once.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut log = Vec::new(); // each tab's refreshes and answers, for a failure's message
+    for tab in &tabs {
+        client.switch_to_window(tab.clone()).await.unwrap();
+        log.push(
+            client
+                .execute("return window.__refreshLog", vec![])
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        counted(client, &tabs, "__refreshes").await,
+        before + 1,
+        "one refresh for every caller in both tabs: {log:?}"
+    );
     chat.close().await;
+}
+
+/// Runs before the app: counts this tab's token refreshes (and logs when each went and
+/// was answered, in ms) and its inserts the server accepted.
+const COUNT_REQUESTS: &str = "(() => {
+  window.__refreshes = 0;
+  window.__inserts = 0;
+  const realFetch = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : input.url;
+    const method = (init && init.method) || input.method || 'GET';
+    const answer = realFetch.apply(this, arguments);
+    if (url.includes('grant_type=refresh_token')) {
+      window.__refreshes++;
+      const log = (window.__refreshLog = window.__refreshLog || []);
+      log.push(Date.now() % 100000);
+      answer.then((r) => log.push('answer ' + r.status + ' at ' + Date.now() % 100000),
+                  (e) => log.push('error ' + e + ' at ' + Date.now() % 100000));
+    }
+    if (method === 'POST' && url.includes('/rest/v1/messages')) {
+      answer.then((r) => { if (r.ok) window.__inserts++; }, () => {});
+    }
+    return answer;
+  };
+})();";
+
+/// Every kind of wake-up the app listens for, six times over 1.25 s.
+const WAKE_STORM: &str = "for (let i = 0; i < 6; i++) setTimeout(() => {
+  for (const kind of ['online', 'focus', 'pageshow']) window.dispatchEvent(new Event(kind));
+  document.dispatchEvent(new Event('visibilitychange'));
+}, i * 250);";
+
+/// The sum of a `COUNT_REQUESTS` counter over the tabs.
+async fn counted(
+    browser: &fantoccini::Client,
+    tabs: &[fantoccini::wd::WindowHandle],
+    counter: &str,
+) -> u64 {
+    let mut total = 0;
+    for tab in tabs {
+        browser.switch_to_window(tab.clone()).await.unwrap();
+        let value = browser
+            .execute(&format!("return window.{counter}"), vec![])
+            .await
+            .unwrap();
+        total += value.as_u64().expect("a counter");
+    }
+    total
+}
+
+async fn stored_refresh_token(browser: &fantoccini::Client) -> String {
+    browser
+        .execute(
+            "return JSON.parse(localStorage.getItem('coach-chat.session')).refresh_token",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Runs in the trainer's page: a second socket with the trainer's own token, sending
@@ -373,7 +481,7 @@ async fn hostile_broadcasts_hung_requests_and_errors_after_the_commit_lose_nothi
     send(client, &stored).await;
     eventually(Duration::from_secs(45), "stored, not failed", || async {
         let ticks = ticks_of(client, &stored).await?;
-        assert_ne!(ticks, "Не е изпратено", "a stored message shown as failed");
+        assert_ne!(ticks, NOT_SENT, "a stored message shown as failed");
         (ticks == SENT || ticks == READ).then_some(())
     })
     .await;
@@ -408,6 +516,36 @@ async fn hostile_broadcasts_hung_requests_and_errors_after_the_commit_lose_nothi
         .for_element(fantoccini::Locator::Css(".chat .backup-off"))
         .await
         .expect("the backup path's absence is shown");
+
+    // Refused after the commit, and no backup path to bring the row in: shown as not
+    // sent. Delete asks the database first, finds it, and shows it sent instead of hiding
+    // a message the trainer has.
+    client.refresh().await.unwrap();
+    wait_subscribed(client).await;
+    set_faults(
+        &localbase,
+        json!({"refuse_postgres_changes": true,
+               "rules": [{"method": "POST", "path": "/rest/v1/messages", "status_after": 422}]}),
+    );
+    let refused = unique("Refused after the commit");
+    send(client, &refused).await;
+    wait_for_ticks(client, &refused, NOT_SENT, Duration::from_secs(10)).await;
+    click(client, ".bubble.failed .delete").await;
+    eventually(
+        Duration::from_secs(10),
+        "shown as sent, not hidden",
+        || async {
+            let ticks = ticks_of(client, &refused).await;
+            matches!(ticks.as_deref(), Some(SENT | READ)).then_some(())
+        },
+    )
+    .await;
+    let at_trainer = eventually(Duration::from_secs(10), "at the trainer", || async {
+        let texts = texts_with(trainer, &refused).await;
+        (!texts.is_empty()).then_some(texts)
+    })
+    .await;
+    assert_eq!(at_trainer.len(), 1, "once");
     set_faults(&localbase, json!({}));
     chat.close().await;
 }
@@ -487,7 +625,13 @@ const CLOCK_AN_HOUR_AHEAD: &str = "(() => {
   const realFetch = window.fetch;
   window.fetch = function (input, init) {
     const url = typeof input === 'string' ? input : input.url;
-    if (url.includes('grant_type=refresh_token')) window.__refreshes++;
+    if (url.includes('grant_type=refresh_token')) {
+      window.__refreshes++;
+      const log = (window.__refreshLog = window.__refreshLog || []);
+      log.push(Date.now() % 100000);
+      answer.then((r) => log.push('answer ' + r.status + ' at ' + Date.now() % 100000),
+                  (e) => log.push('error ' + e + ' at ' + Date.now() % 100000));
+    }
     return realFetch.apply(this, arguments);
   };
 })();";
