@@ -62,9 +62,19 @@ pub fn use_inbox(
 /// announces a row only once it is stored, on a topic nobody else may send to. The listener
 /// gets each row and whether it is a new message (or a changed one).
 #[derive(Clone, Copy, Default)]
-pub struct InboxRows(pub Listener<(MessageRow, bool)>);
+pub struct InboxRows(Listener<(MessageRow, bool)>);
 
 impl InboxRows {
+    /// Hands every announced row to `handler` (the open conversation's); returns the
+    /// ticket to `stop` with.
+    pub fn listen(self, handler: impl Fn(&(MessageRow, bool)) + 'static) -> u64 {
+        self.0.listen(handler)
+    }
+
+    pub fn stop(self, ticket: u64) {
+        self.0.stop(ticket);
+    }
+
     /// An announced message (the stored row, as the database wrote it): a new one, or one
     /// edited, deleted or reacted to.
     pub fn hand(self, payload: &serde_json::Value, new: bool) {

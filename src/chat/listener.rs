@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-/// The current listener and its ticket.
-type Current<T> = Option<(u64, Rc<dyn Fn(&T)>)>;
+/// The last ticket given out, and the current listener with its ticket. Tickets only
+/// grow, so an old one never matches a later listener.
+type Current<T> = (u64, Option<(u64, Rc<dyn Fn(&T)>)>);
 
 pub struct Listener<T: 'static>(StoredValue<Current<T>, LocalStorage>);
 
@@ -22,23 +23,25 @@ impl<T: 'static> Copy for Listener<T> {}
 
 impl<T: 'static> Listener<T> {
     pub fn new() -> Listener<T> {
-        Listener(StoredValue::new_local(None))
+        Listener(StoredValue::new_local((0, None)))
     }
 
     /// Hands everything heard to `handler` (instead of the previous listener); returns
     /// the ticket to `stop` with.
     pub fn listen(self, handler: impl Fn(&T) + 'static) -> u64 {
-        let ticket = self
-            .0
-            .try_with_value(|current| current.as_ref().map_or(0, |(t, _)| t + 1))
-            .unwrap_or(0);
-        self.0.try_set_value(Some((ticket, Rc::new(handler))));
-        ticket
+        let handler: Rc<dyn Fn(&T)> = Rc::new(handler);
+        self.0
+            .try_update_value(|(last, current)| {
+                *last += 1;
+                *current = Some((*last, handler));
+                *last
+            })
+            .unwrap_or(0)
     }
 
     /// Stops handing things to the listener of `ticket` (a later listener stays).
     pub fn stop(self, ticket: u64) {
-        let _ = self.0.try_update_value(|current| {
+        let _ = self.0.try_update_value(|(_, current)| {
             if current.as_ref().is_some_and(|(t, _)| *t == ticket) {
                 *current = None;
             }
@@ -49,7 +52,7 @@ impl<T: 'static> Listener<T> {
     pub fn hand(self, value: &T) {
         let handler = self
             .0
-            .try_with_value(|current| current.as_ref().map(|(_, h)| h.clone()))
+            .try_with_value(|(_, current)| current.as_ref().map(|(_, h)| h.clone()))
             .flatten();
         if let Some(handler) = handler {
             handler(value);
@@ -85,9 +88,14 @@ mod tests {
             listener.hand(&4);
             listener.stop(second);
             listener.hand(&5);
+            // A third listens after nobody did; the first's ticket still cannot stop it.
+            let log = heard.clone();
+            listener.listen(move |n| log.borrow_mut().push(("third", *n)));
+            listener.stop(first);
+            listener.hand(&6);
             assert_eq!(
                 *heard.borrow(),
-                [("first", 2), ("second", 3), ("second", 4)]
+                [("first", 2), ("second", 3), ("second", 4), ("third", 6)]
             );
         });
     }

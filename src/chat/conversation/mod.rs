@@ -170,7 +170,7 @@ pub fn use_conversation(
     }
     // What the inbox announces for this conversation is shown too (often first).
     let inbox = use_context::<InboxRows>().map(|rows| {
-        let ticket = rows.0.listen(move |(row, new)| {
+        let ticket = rows.listen(move |(row, new)| {
             if conversation.id().as_ref() != Some(&row.conversation_id) {
                 return;
             }
@@ -191,7 +191,7 @@ pub fn use_conversation(
         .listen(move |row| conversation.announce_if_written_here(row));
     on_cleanup(move || {
         if let Some((rows, ticket)) = inbox {
-            rows.0.stop(ticket);
+            rows.stop(ticket);
         }
         delivery.stored.stop(stored_ticket);
         let _ = conversation

@@ -11,8 +11,9 @@ use crate::time::format_micros;
 
 impl Conversation {
     /// Shows this conversation's messages of the outbox: waiting ones as pending or
-    /// failed, delivered ones with the server's row (announced by broadcast when they
-    /// were written here), deleted ones gone.
+    /// failed, delivered ones with the server's row, deleted ones gone. A delivered one
+    /// written here and not yet announced is announced now: another tab (the one holding
+    /// the sender's lock) sent it, or a lookup after errors found it stored.
     pub(super) fn show_outbox(self, outbox: &Outbox) {
         let Some(id) = self.id() else {
             return;
@@ -76,6 +77,8 @@ impl Conversation {
             .unwrap_or(false)
     }
 
+    /// Broadcasts the stored row to the other person, and re-reads this person's list
+    /// (the database's inbox announcement goes to the recipient only).
     fn announce(self, row: &MessageRow) {
         self.broadcast("new_message", serde_json::to_value(row).unwrap_or_default());
         self.app.refresh_list();
