@@ -1,5 +1,5 @@
 //! `use_here`: while the signed-in app is open, tells the server the person is here
-//! (`touch_last_seen`) when it starts, on every wake-up and about once a minute, so the
+//! (`touch_last_seen`) when it starts and wakes up, at most once a minute, so the
 //! people they talk to see "online" or "last seen 5 minutes ago"; and moves `app.ticks`
 //! every 30 s, so every "… ago" on screen stays true as time passes. With each beat the
 //! list is read again, so the others' last seen stays as fresh as one's own. The app's
@@ -22,30 +22,34 @@ pub fn use_here(app: AppContext) {
     let tasks = Tasks::of_current_owner();
     let language_tasks = tasks.clone();
     let last_beat = StoredValue::new(f64::NEG_INFINITY);
-    let beat = std::rc::Rc::new(move |force: bool, refresh: bool| {
+    // At most one beat a minute, whatever wakes the app (a sleeping laptop's wake-up is
+    // always more than a minute after the last one). A clock set back counts as due.
+    // Whether it beat.
+    let beat = std::rc::Rc::new(move || -> bool {
         let now = crate::browser::now_millis();
         let due = last_beat
             .try_get_value()
-            .is_some_and(|last| force || now - last >= BEAT_EVERY_MS || now < last);
+            .is_some_and(|last| now - last >= BEAT_EVERY_MS || now < last);
         let (true, Some(token), config) = (due, app.token(), app.config()) else {
-            return;
+            return false;
         };
         last_beat.set_value(now);
-        if refresh {
-            app.refresh_list();
-        }
         tasks.spawn(async move {
             if let Err(error) = rest::touch_last_seen(&config, &token).await {
                 web_sys::console::warn_1(&format!("last seen: {error}").into());
             }
         });
+        true
     });
     let on_wake = beat.clone();
-    // Starting and every wake-up (visible again, online again, focus) count as here.
-    // (At start the list is being fetched anyway.)
+    // Starting and every wake-up (visible again, online again, focus) count as here, and
+    // the list is read again for the others' last seen (at start it is being read anyway).
     Effect::new(move |started: Option<()>| {
         app.wakes.track();
-        on_wake(true, started.is_some());
+        if started.is_some() {
+            app.refresh_list();
+        }
+        on_wake();
     });
     Effect::new(move |_| {
         let lang = app.lang.get();
@@ -60,7 +64,9 @@ pub fn use_here(app: AppContext) {
     });
     let interval = Interval::new(TICK_MS, move || {
         app.ticks.try_update(|ticks| *ticks = ticks.wrapping_add(1));
-        beat(false, true);
+        if beat() {
+            app.refresh_list();
+        }
     });
     let interval = StoredValue::new_local(Some(interval));
     on_cleanup(move || {
