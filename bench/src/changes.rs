@@ -15,6 +15,9 @@ use crate::stats::{now_micros, Summary};
 pub const CONVERSATION: &str = "c1000000-0000-4000-8000-000000000001";
 const TRAINER: &str = "trainer@example.com";
 const CLIENT: &str = "client@example.com";
+/// The signed-in hostile subscribers' account: a participant of the measured
+/// conversation, so each of its conditions is evaluated for every measured change.
+pub const HOSTILE_USER: &str = TRAINER;
 const CHANGE_WAIT: Duration = Duration::from_secs(5);
 
 pub struct ChangesResult {
@@ -70,13 +73,15 @@ pub async fn run(server: &Server, samples: usize, gap: Duration) -> Result<Chang
     })
 }
 
-/// Opens `connections` anonymous sockets that each subscribe to every change of
-/// `public.messages` with as many listeners and conditions as localbase allows (20 × 10
-/// distinct ones each): the most expensive subscriptions an anonymous client can hold.
-/// Returns them, to be kept open while a normal subscriber is measured.
+/// Opens `connections` sockets — anonymous, or signed in with `token` — that each
+/// subscribe to every change of `public.messages` with as many listeners and conditions as
+/// localbase allows one connection (20 × 10 distinct ones): the most expensive
+/// subscriptions a client can hold. A signed-in one's conditions are evaluated for every
+/// change it may read. Returns them, to be kept open while a normal subscriber is measured.
 pub async fn hostile_subscribers(
     server: &Server,
     connections: usize,
+    token: Option<&str>,
 ) -> Result<Vec<socket::Ws>, String> {
     let mut held = Vec::with_capacity(connections);
     for n in 0..connections {
@@ -92,7 +97,7 @@ pub async fn hostile_subscribers(
             .collect();
         let sub_topic = format!("hostile-{n}");
         let config = json!({"private": false, "postgres_changes": listeners});
-        socket::join(&mut ws, &sub_topic, config, None).await?;
+        socket::join(&mut ws, &sub_topic, config, token).await?;
         let ready =
             socket::expect_text(&mut ws, &format!("realtime:{sub_topic}"), "system").await?;
         if ready["status"] != "ok" {

@@ -141,18 +141,22 @@ async fn run(args: Args) -> Result<(), String> {
     );
     println!("insert → REST 201: {}", changes.insert);
 
-    let hostile = changes::hostile_subscribers(&server, args.hostile_connections).await?;
-    let beside = changes::run(&server, args.changes_samples, Duration::from_millis(20)).await?;
-    println!(
-        "\n## Postgres Changes beside {} hostile anonymous subscribers (20 listeners × 10 conditions each)\n",
-        hostile.len()
-    );
-    println!(
-        "insert → change received ({} samples, {} lost): {}",
-        beside.change.count, beside.lost, beside.change
-    );
-    println!("insert → REST 201: {}", beside.insert);
-    drop(hostile);
+    let trainer = server.sign_in(changes::HOSTILE_USER).await?;
+    for (who, token) in [("anonymous", None), ("signed-in", Some(trainer.as_str()))] {
+        let hostile =
+            changes::hostile_subscribers(&server, args.hostile_connections, token).await?;
+        let beside = changes::run(&server, args.changes_samples, Duration::from_millis(20)).await?;
+        println!(
+            "\n## Postgres Changes beside {} hostile {who} subscribers (20 listeners × 10 conditions each)\n",
+            hostile.len()
+        );
+        println!(
+            "insert → change received ({} samples, {} lost): {}",
+            beside.change.count, beside.lost, beside.change
+        );
+        println!("insert → REST 201: {}", beside.insert);
+        drop(hostile);
+    }
 
     println!("\n## Private channels (`conversation:{{id}}`, authorised by the realtime.messages policies)\n");
     let joins = private::joins(&server, args.private_samples).await?;

@@ -3,6 +3,7 @@
 //! run as the caller's role so PostgreSQL's row-level security decides what they may do.
 
 use std::path::Path;
+use std::time::Duration;
 
 use deadpool_postgres::Transaction;
 use deadpool_postgres::{Config as PoolConfig, Object, Pool, Runtime};
@@ -13,21 +14,38 @@ use crate::jwt::Claims;
 
 const BOOTSTRAP: &str = include_str!("../sql/bootstrap.sql");
 
-/// Longest a pooled statement may run before PostgreSQL cancels it.
-pub const STATEMENT_TIMEOUT_MS: u64 = 15_000;
-/// Longest a request waits for a free pooled connection before it is answered with an
-/// error, instead of queueing behind a flood.
-pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long pooled work may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Longest a pooled statement may run before PostgreSQL cancels it.
+    pub statement: Duration,
+    /// Longest a request waits for a free pooled connection (or a new one) before it is
+    /// answered with an error, instead of queueing behind a flood.
+    pub pool_wait: Duration,
+}
 
-/// A pool for `url` (with TLS if its `sslmode` asks: see `db_tls`).
+pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
+    statement: Duration::from_secs(15),
+    pool_wait: Duration::from_secs(5),
+};
+
+/// A pool for `url` (with TLS if its `sslmode` asks: see `db_tls`) with the default
+/// timeouts.
 pub fn pool(url: &str, size: usize) -> Result<Pool> {
+    pool_with(url, size, DEFAULT_TIMEOUTS)
+}
+
+pub fn pool_with(url: &str, size: usize, timeouts: Timeouts) -> Result<Pool> {
     let (url, tls) = crate::db_tls::from_url(url)?;
     let mut config = PoolConfig::new();
     config.url = Some(url);
-    config.options = Some(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+    config.options = Some(format!(
+        "-c statement_timeout={}",
+        timeouts.statement.as_millis()
+    ));
     let mut pool = deadpool_postgres::PoolConfig::new(size);
-    pool.timeouts.wait = Some(POOL_WAIT);
-    pool.timeouts.create = Some(POOL_WAIT);
+    pool.timeouts.wait = Some(timeouts.pool_wait);
+    pool.timeouts.create = Some(timeouts.pool_wait);
     config.pool = Some(pool);
     match tls {
         crate::db_tls::Tls::None => config.create_pool(Some(Runtime::Tokio1), NoTls),

@@ -39,6 +39,9 @@ pub struct Settings {
     pub refresh_token_reuse_interval: Duration,
     /// Delay before a join error is answered (hosted Realtime: 5 s).
     pub channel_error_backoff: Duration,
+    /// A Realtime socket that sends nothing (not even a heartbeat) for this long is closed,
+    /// and its presence ends (hosted: 60 s).
+    pub idle_timeout: Duration,
     /// Logical replication slot Postgres Changes are read from: a permanent slot of this
     /// name, or a temporary one per server when `None` (tests, which share a cluster).
     pub replication_slot: Option<String>,
@@ -60,6 +63,9 @@ pub struct Settings {
     pub max_changes_listeners: usize,
     /// Filter conditions (`col=op.value`, comma-separated) one listener may carry.
     pub max_filter_conditions: usize,
+    /// Filter conditions all of one connection's listeners may carry together: each costs
+    /// a little of every change's decoding, so one client cannot make every change slow.
+    pub max_conditions_per_connection: usize,
     /// Bytes queued for one Realtime connection that is not reading before it is
     /// disconnected (a slow consumer).
     pub max_queued_bytes: usize,
@@ -75,6 +81,7 @@ impl Default for Settings {
             jwt_expiry_seconds: 3600,
             refresh_token_reuse_interval: Duration::from_secs(10),
             channel_error_backoff: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
             replication_slot: None,
             changes_poll_interval: Duration::from_millis(25),
             max_channels_per_client: 100,
@@ -86,6 +93,7 @@ impl Default for Settings {
             max_changes_listeners: 20,
             max_signups_per_window: 30,
             max_filter_conditions: 10,
+            max_conditions_per_connection: 200,
         }
     }
 }

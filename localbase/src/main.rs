@@ -185,6 +185,17 @@ struct ServeArgs {
         default_value_t = DEFAULTS.channel_error_backoff.as_millis() as u64
     )]
     channel_error_backoff_ms: u64,
+    /// Milliseconds a Realtime socket may send nothing, heartbeats included, before it is
+    /// closed and its presence ends (hosted: 60000).
+    #[arg(long, env = "LOCALBASE_IDLE_TIMEOUT_MS", default_value_t = DEFAULTS.idle_timeout.as_millis() as u64)]
+    idle_timeout_ms: u64,
+    /// Milliseconds a database statement may run before PostgreSQL cancels it.
+    #[arg(long, env = "LOCALBASE_STATEMENT_TIMEOUT_MS", default_value_t = db::DEFAULT_TIMEOUTS.statement.as_millis() as u64)]
+    statement_timeout_ms: u64,
+    /// Milliseconds a request waits for a pooled database connection before it is answered
+    /// with an error.
+    #[arg(long, env = "LOCALBASE_POOL_WAIT_MS", default_value_t = db::DEFAULT_TIMEOUTS.pool_wait.as_millis() as u64)]
+    pool_wait_ms: u64,
     /// Logical replication slot (wal2json) that Postgres Changes are read from; localbase
     /// creates it and owns it.
     #[arg(
@@ -214,6 +225,9 @@ struct ServeArgs {
     /// Filter conditions one `postgres_changes` listener may carry.
     #[arg(long, env = "LOCALBASE_MAX_FILTER_CONDITIONS", default_value_t = DEFAULTS.max_filter_conditions)]
     max_filter_conditions: usize,
+    /// Filter conditions all `postgres_changes` listeners of one connection may carry.
+    #[arg(long, env = "LOCALBASE_MAX_CONDITIONS_PER_CONNECTION", default_value_t = DEFAULTS.max_conditions_per_connection)]
+    max_conditions_per_connection: usize,
     /// Bytes queued for a Realtime connection that is not reading before it is closed
     /// (code 1013), as a slow consumer.
     #[arg(long, env = "LOCALBASE_MAX_QUEUED_BYTES", default_value_t = DEFAULTS.max_queued_bytes)]
@@ -282,7 +296,11 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let pool = db::pool(database_url, 32)?;
+    let timeouts = db::Timeouts {
+        statement: Duration::from_millis(args.statement_timeout_ms),
+        pool_wait: Duration::from_millis(args.pool_wait_ms),
+    };
+    let pool = db::pool_with(database_url, 32, timeouts)?;
     db::prepare(&pool, &args.supabase_dir).await?;
     let keys = jwt::Keys::new(&args.jwt_secret);
     let public_url = format!("http://127.0.0.1:{}", args.port);
@@ -291,6 +309,7 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
         jwt_expiry_seconds: args.jwt_expiry,
         refresh_token_reuse_interval: Duration::from_secs(args.refresh_token_reuse_seconds),
         channel_error_backoff: Duration::from_millis(args.channel_error_backoff_ms),
+        idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         replication_slot: Some(args.replication_slot.clone()),
         max_events_per_second: args.max_events_per_second,
         max_joins_per_second: args.max_joins_per_second,
@@ -301,6 +320,7 @@ async fn run(args: &ServeArgs, database_url: &str) -> Result<(), Box<dyn std::er
         max_changes_listeners: args.max_changes_listeners,
         max_signups_per_window: args.max_signups_per_window,
         max_filter_conditions: args.max_filter_conditions,
+        max_conditions_per_connection: args.max_conditions_per_connection,
         ..Settings::default()
     };
     let state = AppState::new(pool, keys.clone(), settings);

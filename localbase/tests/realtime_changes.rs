@@ -335,9 +335,101 @@ async fn listeners_and_conditions_are_bounded_and_the_others_keep_receiving() {
         "only the normal subscriber listens"
     );
 
+    // 20 listeners of 10 conditions fill one connection's allowance; one more condition on
+    // another channel is refused, and a rejoin of the full channel is not counted twice.
+    let wide: Vec<Value> = (0..20)
+        .map(|l| {
+            let conditions: Vec<String> = (0..10).map(|c| format!("body=neq.w{l}-{c}")).collect();
+            listener(Some(&conditions.join(",")))
+        })
+        .collect();
+    subscribe(&mut hostile, "wide", json!(wide), &trainer).await;
+    let one_more = json!({"postgres_changes": [listener(Some("body=eq.x"))], "private": false});
+    let reply = hostile.join("one-more", one_more, Some(&trainer)).await;
+    assert_eq!(reply["status"], "ok");
+    let system = hostile.expect("realtime:one-more", "system", WAIT).await;
+    assert_eq!(system.payload["status"], "error");
+    let message = system.payload["message"].as_str().unwrap();
+    assert!(
+        message.contains("on one connection: 201 (at most 200)"),
+        "{message}"
+    );
+    assert_eq!(
+        server.state.changes.len(),
+        2,
+        "the normal and the wide channel"
+    );
+
     let row = post_message(&server, &trainer, CONVERSATION, "still flowing").await;
     let change = normal
         .expect("realtime:normal", "postgres_changes", WAIT)
         .await;
     assert_eq!(change.payload["data"]["record"]["id"], row["id"]);
+    let change = hostile
+        .expect("realtime:wide", "postgres_changes", WAIT)
+        .await;
+    assert_eq!(change.payload["data"]["record"]["id"], row["id"]);
+}
+
+/// Conditions are decided a thousand per query (one statement carries at most 32,767
+/// parameters through tokio-postgres, and all subscribers' conditions once made one): with
+/// several thousand, every change is still decided for everyone, each condition rightly.
+#[tokio::test]
+async fn thousands_of_conditions_still_decide_every_change() {
+    let server = TestServer::start_with(localbase::Settings {
+        max_filter_conditions: 800,
+        max_conditions_per_connection: 5_000,
+        ..localbase::Settings::default()
+    })
+    .await;
+    let (trainer, _) = server.sign_in(TRAINER).await;
+    let (client, _) = server.sign_in(CLIENT).await;
+    let mut many = server.socket("2.0.0").await;
+    // Three channels with one listener of 800 conditions that all pass for the message
+    // below, and one whose four listeners each have one that fails: a result handed to the
+    // wrong condition changes who hears it, wherever the channels fall in the order.
+    let body = "decided";
+    for name in ["all-0", "all-1", "none", "all-2"] {
+        let listeners: Vec<Value> = if name == "none" {
+            (0..4)
+                .map(|l| listener(Some(&format!("body=eq.not-{l}"))))
+                .collect()
+        } else {
+            let conditions: Vec<String> =
+                (0..800).map(|c| format!("body=neq.{name}-{c}")).collect();
+            vec![listener(Some(&conditions.join(",")))]
+        };
+        subscribe(&mut many, name, json!(listeners), &trainer).await;
+    }
+    let mut normal = server.socket("2.0.0").await;
+    let filter = format!("conversation_id=eq.{CONVERSATION}");
+    subscribe(
+        &mut normal,
+        "normal",
+        json!([listener(Some(&filter))]),
+        &client,
+    )
+    .await;
+
+    let row = post_message(&server, &trainer, CONVERSATION, body).await;
+    let change = normal
+        .expect(
+            "realtime:normal",
+            "postgres_changes",
+            Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(change.payload["data"]["record"]["id"], row["id"]);
+    let mut heard = Vec::new();
+    while let Some(received) = many.next(QUIET * 5).await {
+        if received.event == "postgres_changes" {
+            heard.push(received.topic.clone());
+        }
+    }
+    heard.sort();
+    assert_eq!(
+        heard,
+        ["realtime:all-0", "realtime:all-1", "realtime:all-2"],
+        "every listener whose conditions all pass, and no other"
+    );
 }

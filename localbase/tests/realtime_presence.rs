@@ -182,3 +182,67 @@ async fn a_sixth_presence_call_within_thirty_seconds_shuts_the_channel_down() {
         "the socket itself stays usable"
     );
 }
+
+/// A tab that crashed or lost its network sends nothing more, not even heartbeats: once the
+/// idle timeout passes, the server closes its socket and the others see it leave.
+#[tokio::test]
+async fn a_socket_that_falls_silent_leaves_after_the_idle_timeout() {
+    let idle = Duration::from_secs(2);
+    let server = TestServer::start_with(localbase::Settings {
+        idle_timeout: idle,
+        channel_error_backoff: Duration::from_millis(10),
+        ..localbase::Settings::default()
+    })
+    .await;
+    let (trainer, trainer_id) = server.sign_in(TRAINER).await;
+    let (client, client_id) = server.sign_in(CLIENT).await;
+    let sub_topic = format!("conversation:{CONVERSATION}");
+    let topic = format!("realtime:{sub_topic}");
+
+    let mut watcher = server.socket("2.0.0").await;
+    watcher
+        .join(&sub_topic, config(&client_id), Some(&client))
+        .await;
+    watcher.expect(&topic, "presence_state", WAIT).await;
+    let mut silent = server.socket("2.0.0").await;
+    silent
+        .join(&sub_topic, config(&trainer_id), Some(&trainer))
+        .await;
+    silent
+        .push(
+            Some("1"),
+            &topic,
+            "presence",
+            json!({"type": "presence", "event": "track", "payload": {"name": "Мария"}}),
+        )
+        .await;
+    let joined = watcher.expect(&topic, "presence_diff", WAIT).await.payload;
+    assert!(joined["joins"].get(&trainer_id).is_some(), "{joined}");
+    let last_word = std::time::Instant::now();
+
+    // The watcher keeps its own socket alive with heartbeats; the other says nothing.
+    let left = 'waiting: loop {
+        assert!(
+            last_word.elapsed() < idle * 3,
+            "still present {:?} after its last frame",
+            last_word.elapsed()
+        );
+        watcher.push(None, "phoenix", "heartbeat", json!({})).await;
+        let beat = tokio::time::Instant::now() + Duration::from_millis(500);
+        while let Some(frame) = watcher
+            .next(beat.saturating_duration_since(tokio::time::Instant::now()))
+            .await
+        {
+            if frame.event == "presence_diff" {
+                break 'waiting frame.payload;
+            }
+        }
+    };
+    let after = last_word.elapsed();
+    assert_eq!(left["leaves"][&trainer_id]["metas"][0]["name"], "Мария");
+    assert!(
+        after >= idle - Duration::from_millis(100),
+        "it left after the idle timeout, not before: {after:?}"
+    );
+    assert!(silent.closed(WAIT).await.is_some(), "its socket is closed");
+}

@@ -710,5 +710,5 @@ async fn pooled_statements_and_waits_for_a_connection_are_bounded() {
         pool.get().await.is_err(),
         "no endless queue for a connection"
     );
-    assert!(started.elapsed() < localbase::db::POOL_WAIT + Duration::from_secs(2));
+    assert!(started.elapsed() < localbase::db::DEFAULT_TIMEOUTS.pool_wait + Duration::from_secs(2));
 }

@@ -201,7 +201,9 @@ impl Session {
         requested: &[Value],
         claims: Claims,
     ) {
-        let (status, message) = match changes::resolve_all(&self.state, requested).await {
+        // A rejoin replaces the topic's listeners: only the other channels' count.
+        let held = self.state.changes.conditions_of(self.id, &frame.topic);
+        let (status, message) = match changes::resolve_all(&self.state, requested, held).await {
             Ok(bindings) => {
                 self.state.changes.insert(
                     self.id,

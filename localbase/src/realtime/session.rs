@@ -21,7 +21,6 @@ use crate::jwt::{now, Claims};
 use crate::AppState;
 
 /// Phoenix closes sockets that sent nothing for this long.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often joined channels' tokens are checked for expiry.
 const TOKEN_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -125,7 +124,8 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
     };
     let mut shutdown = session.state.shutdown.subscribe();
     let mut token_check = tokio::time::interval(TOKEN_CHECK_INTERVAL);
-    let mut idle_deadline = Instant::now() + IDLE_TIMEOUT;
+    let idle_timeout = session.state.settings.idle_timeout;
+    let mut idle_deadline = Instant::now() + idle_timeout;
     loop {
         let next = tokio::select! {
             next = stream.next() => next,
@@ -144,7 +144,7 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
                 break;
             }
         };
-        idle_deadline = Instant::now() + IDLE_TIMEOUT;
+        idle_deadline = Instant::now() + idle_timeout;
         match next {
             Some(Ok(Message::Text(text))) => {
                 // Malformed frames are ignored; the socket stays open.

@@ -130,39 +130,22 @@ async fn may_read_table(state: &AppState, role: &str, schema: &str, table: &str)
     Ok(may)
 }
 
-/// Typed record, old record, commit time and filter results, in one query.
+/// Conditions evaluated by one query: PostgreSQL takes at most 65,535 parameters per
+/// statement, and one query must not grow with everyone's subscriptions.
+const CONDITIONS_PER_QUERY: usize = 1000;
+
+/// Typed record, old record, commit time and the first conditions' results in one query;
+/// the other conditions, if any, a thousand at a time.
 async fn decode(
     client: &deadpool_postgres::Object,
     change: &WalChange,
     filters: &[&Filter],
 ) -> Result<Decoded> {
     let table = table_ref(&change.schema, &change.table);
-    let row_for_filters = if change.action == "DELETE" {
-        "(rec.o)"
-    } else {
-        "(rec.n)"
-    };
-    let conditions: Vec<String> = filters
-        .iter()
-        .enumerate()
-        .map(|(i, f)| filter_condition(&table, row_for_filters, f, i + 3))
-        .collect();
-    // json/jsonb values arrive as JSON text inside a string; everything else is parsed by
-    // the column type's input function through jsonb_populate_record.
-    let object = |field: &str| {
-        format!(
-            "(select coalesce(jsonb_object_agg(c->>'name', case when (c->>'typeoid' in ('114', '3802') \
-             or c->>'type' in ('json', 'jsonb')) and jsonb_typeof(c->'value') = 'string' \
-             then (c->>'value')::jsonb else c->'value' end), '{{}}'::jsonb) \
-             from jsonb_array_elements(coalesce(w.d->'{field}', '[]'::jsonb)) c)"
-        )
-    };
+    let mut chunks = filters.chunks(CONDITIONS_PER_QUERY);
+    let first = chunks.next().unwrap_or_default();
     let sql = format!(
-        "with w as (select $1::text::jsonb as d), \
-         obj as (select {new} as new_o, {old} as old_o from w), \
-         rec as (select jsonb_populate_record(null::{table}, new_o) as n, \
-                        jsonb_populate_record(null::{table}, old_o) as o, new_o, old_o from obj) \
-         select \
+        "{rows} select \
            (select coalesce(jsonb_object_agg(e.key, e.value), '{{}}'::jsonb) \
               from jsonb_each(to_jsonb(rec.n)) e where rec.new_o ? e.key), \
            (select coalesce(jsonb_object_agg(e.key, e.value), '{{}}'::jsonb) \
@@ -173,18 +156,29 @@ async fn decode(
                    order by a.attnum), '[]'::jsonb) \
               from pg_attribute a join pg_type t on t.oid = a.atttypid \
              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), \
-           array[{conditions}]::bool[] \
+           {conditions} \
          from rec, pg_class c where c.oid = {regclass}::regclass",
-        new = object("columns"),
-        old = object("identity"),
-        conditions = conditions.join(", "),
+        rows = typed_rows(&table),
+        conditions = conditions(&table, change, first, 3),
         regclass = literal(&table),
     );
-    let values: Vec<Box<dyn ToSql + Sync + Send>> =
-        filters.iter().map(|f| filter_value(f)).collect();
-    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&change.raw, &change.timestamp];
-    params.extend(values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)));
-    let row = client.query_one(&sql, &params).await?;
+    let values: Vec<_> = first.iter().map(|f| filter_value(f)).collect();
+    let row = client
+        .query_one(&sql, &params(&[&change.raw, &change.timestamp], &values))
+        .await?;
+    let mut passes: Vec<bool> = row.get(6);
+    for chunk in chunks {
+        let sql = format!(
+            "{rows} select {conditions} from rec",
+            rows = typed_rows(&table),
+            conditions = conditions(&table, change, chunk, 2),
+        );
+        let values: Vec<_> = chunk.iter().map(|f| filter_value(f)).collect();
+        let more = client
+            .query_one(&sql, &params(&[&change.raw], &values))
+            .await?;
+        passes.extend(more.get::<_, Vec<bool>>(0));
+    }
     let object_of = |value: Value| match value {
         Value::Object(map) => map,
         _ => Map::new(),
@@ -197,8 +191,56 @@ async fn decode(
         rls: row.get(3),
         table_oid: row.get(4),
         columns: columns.as_array().cloned().unwrap_or_default(),
-        passes: row.get(6),
+        passes,
     })
+}
+
+/// `with … rec`: the change's new and old rows (`$1`, wal2json's JSON) typed as the
+/// table's rows. json/jsonb values arrive as JSON text inside a string; everything else is
+/// parsed by the column type's input function through jsonb_populate_record.
+fn typed_rows(table: &str) -> String {
+    let object = |field: &str| {
+        format!(
+            "(select coalesce(jsonb_object_agg(c->>'name', case when (c->>'typeoid' in ('114', '3802') \
+             or c->>'type' in ('json', 'jsonb')) and jsonb_typeof(c->'value') = 'string' \
+             then (c->>'value')::jsonb else c->'value' end), '{{}}'::jsonb) \
+             from jsonb_array_elements(coalesce(w.d->'{field}', '[]'::jsonb)) c)"
+        )
+    };
+    format!(
+        "with w as (select $1::text::jsonb as d), \
+         obj as (select {new} as new_o, {old} as old_o from w), \
+         rec as (select jsonb_populate_record(null::{table}, new_o) as n, \
+                        jsonb_populate_record(null::{table}, old_o) as o, new_o, old_o from obj)",
+        new = object("columns"),
+        old = object("identity"),
+    )
+}
+
+/// `array[…]::bool[]`: whether the change's row passes each filter, whose values are the
+/// parameters from `$first_param` on.
+fn conditions(table: &str, change: &WalChange, filters: &[&Filter], first_param: usize) -> String {
+    let row = if change.action == "DELETE" {
+        "(rec.o)"
+    } else {
+        "(rec.n)"
+    };
+    let conditions: Vec<String> = filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| filter_condition(table, row, f, i + first_param))
+        .collect();
+    format!("array[{}]::bool[]", conditions.join(", "))
+}
+
+/// The query's parameters: `fixed`, then the filters' `values`.
+fn params<'a>(
+    fixed: &[&'a (dyn ToSql + Sync)],
+    values: &'a [Box<dyn ToSql + Sync + Send>],
+) -> Vec<&'a (dyn ToSql + Sync)> {
+    let mut params = fixed.to_vec();
+    params.extend(values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)));
+    params
 }
 
 /// Runs as the subscriber (`role`, `request.jwt.claims`): may it select this row, and

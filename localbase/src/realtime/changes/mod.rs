@@ -17,10 +17,12 @@ use crate::AppState;
 
 /// Resolves every listener of a join against the publication and the catalogue. All or
 /// nothing, like the hosted server's subscription transaction; the error is the sentence
-/// for the `system` message.
+/// for the `system` message. `held` is the number of filter conditions the connection's
+/// other channels already carry.
 pub async fn resolve_all(
     state: &AppState,
     requested: &[serde_json::Value],
+    held: usize,
 ) -> Result<Vec<Binding>, String> {
     let limit = state.settings.max_changes_listeners;
     if requested.len() > limit {
@@ -34,6 +36,13 @@ pub async fn resolve_all(
         .iter()
         .map(|raw| parse(raw, state.settings.max_filter_conditions))
         .collect::<Result<Vec<_>, _>>()?;
+    let total = held + parsed.iter().map(|p| p.filters.len()).sum::<usize>();
+    let most = state.settings.max_conditions_per_connection;
+    if total > most {
+        return Err(format!(
+            "Too many postgres_changes filter conditions on one connection: {total} (at most {most})"
+        ));
+    }
     // "Subscribed" must mean live: wait for the slot the changes come from — without
     // holding a pooled connection meanwhile.
     if state.faults.refuse_postgres_changes() || !state.changes.reading.wait(JOIN_WAIT).await {

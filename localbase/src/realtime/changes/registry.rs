@@ -108,6 +108,16 @@ impl ChangeRegistry {
         privileges.insert(key, (may, std::time::Instant::now()));
     }
 
+    /// Filter conditions a connection's channels other than `except` carry.
+    pub fn conditions_of(&self, connection: ConnectionId, except: &str) -> usize {
+        self.lock()
+            .iter()
+            .filter(|((id, topic), _)| *id == connection && topic != except)
+            .flat_map(|(_, channel)| &channel.bindings)
+            .map(|binding| binding.params.filters.len())
+            .sum()
+    }
+
     /// Number of subscribed channels (for tests and diagnostics).
     pub fn len(&self) -> usize {
         self.lock().len()
