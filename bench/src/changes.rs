@@ -77,19 +77,25 @@ pub async fn run(server: &Server, samples: usize, gap: Duration) -> Result<Chang
 /// subscribe to every change of `public.messages` with as many listeners and conditions as
 /// localbase allows one connection (20 × 10 distinct ones): the most expensive
 /// subscriptions a client can hold. A signed-in one's conditions are evaluated for every
-/// change it may read. Returns them, to be kept open while a normal subscriber is measured.
+/// change it may read: `neq` on text, or with `ordering` `lt` on a timestamp (which SQL
+/// decides). Returns them, to be kept open while a normal subscriber is measured.
 pub async fn hostile_subscribers(
     server: &Server,
     connections: usize,
     token: Option<&str>,
+    ordering: bool,
 ) -> Result<Vec<socket::Ws>, String> {
     let mut held = Vec::with_capacity(connections);
     for n in 0..connections {
         let mut ws = socket::connect(&server.websocket_url()).await?;
         let listeners: Vec<serde_json::Value> = (0..20)
             .map(|l| {
+                // `neq` on text is decided by comparing texts; `lt` on a timestamp by SQL.
                 let filter = (0..10)
-                    .map(|c| format!("body=neq.h{n}-{l}-{c}"))
+                    .map(|c| match ordering {
+                        false => format!("body=neq.h{n}-{l}-{c}"),
+                        true => format!("created_at=lt.2{n:03}-{:02}-{:02}", l % 12 + 1, c + 1),
+                    })
                     .collect::<Vec<_>>()
                     .join(",");
                 json!({"event": "*", "schema": "public", "table": "messages", "filter": filter})

@@ -142,9 +142,19 @@ async fn run(args: Args) -> Result<(), String> {
     println!("insert → REST 201: {}", changes.insert);
 
     let trainer = server.sign_in(changes::HOSTILE_USER).await?;
-    for (who, token) in [("anonymous", None), ("signed-in", Some(trainer.as_str()))] {
+    let hostile_kinds = [
+        ("anonymous", None, false),
+        ("signed-in (`neq` on text)", Some(trainer.as_str()), false),
+        (
+            "signed-in (`lt` on a timestamp)",
+            Some(trainer.as_str()),
+            true,
+        ),
+    ];
+    for (who, token, ordering) in hostile_kinds {
         let hostile =
-            changes::hostile_subscribers(&server, args.hostile_connections, token).await?;
+            changes::hostile_subscribers(&server, args.hostile_connections, token, ordering)
+                .await?;
         let beside = changes::run(&server, args.changes_samples, Duration::from_millis(20)).await?;
         println!(
             "\n## Postgres Changes beside {} hostile {who} subscribers (20 listeners × 10 conditions each)\n",

@@ -371,9 +371,10 @@ async fn listeners_and_conditions_are_bounded_and_the_others_keep_receiving() {
     assert_eq!(change.payload["data"]["record"]["id"], row["id"]);
 }
 
-/// Conditions are decided a thousand per query (one statement carries at most 32,767
+/// Conditions SQL decides go a thousand per query (one statement carries at most 32,767
 /// parameters through tokio-postgres, and all subscribers' conditions once made one): with
 /// several thousand, every change is still decided for everyone, each condition rightly.
+/// Equalities on a uuid column are decided by text, whatever case the client wrote.
 #[tokio::test]
 async fn thousands_of_conditions_still_decide_every_change() {
     let server = TestServer::start_with(localbase::Settings {
@@ -382,24 +383,43 @@ async fn thousands_of_conditions_still_decide_every_change() {
         ..localbase::Settings::default()
     })
     .await;
-    let (trainer, _) = server.sign_in(TRAINER).await;
+    let (trainer, trainer_id) = server.sign_in(TRAINER).await;
     let (client, _) = server.sign_in(CLIENT).await;
     let mut many = server.socket("2.0.0").await;
     // Three channels with one listener of 800 conditions that all pass for the message
     // below, and one whose four listeners each have one that fails: a result handed to the
     // wrong condition changes who hears it, wherever the channels fall in the order.
     let body = "decided";
-    for name in ["all-0", "all-1", "none", "all-2"] {
+    let upper = CONVERSATION.to_uppercase();
+    let by_text = [
+        ("eq-upper", format!("conversation_id=eq.{upper}"), true),
+        (
+            "in",
+            format!("conversation_id=in.({},{upper})", uuid_like(1)),
+            true,
+        ),
+        ("neq-sender", format!("sender_id=neq.{trainer_id}"), false),
+        (
+            "eq-other",
+            format!("conversation_id=eq.{}", uuid_like(2)),
+            false,
+        ),
+    ];
+    for (k, name) in ["all-0", "all-1", "none", "all-2"].into_iter().enumerate() {
         let listeners: Vec<Value> = if name == "none" {
             (0..4)
-                .map(|l| listener(Some(&format!("body=eq.not-{l}"))))
+                .map(|l| listener(Some(&format!("created_at=lt.2000-01-0{}", l + 1))))
                 .collect()
         } else {
-            let conditions: Vec<String> =
-                (0..800).map(|c| format!("body=neq.{name}-{c}")).collect();
+            let conditions: Vec<String> = (0..800)
+                .map(|c| format!("created_at=lt.210{k}-01-01T00:{:02}:{:02}Z", c / 60, c % 60))
+                .collect();
             vec![listener(Some(&conditions.join(",")))]
         };
         subscribe(&mut many, name, json!(listeners), &trainer).await;
+    }
+    for (name, filter, _) in &by_text {
+        subscribe(&mut many, name, json!([listener(Some(filter))]), &trainer).await;
     }
     let mut normal = server.socket("2.0.0").await;
     let filter = format!("conversation_id=eq.{CONVERSATION}");
@@ -427,9 +447,24 @@ async fn thousands_of_conditions_still_decide_every_change() {
         }
     }
     heard.sort();
+    let mut expected: Vec<String> = ["all-0", "all-1", "all-2"]
+        .into_iter()
+        .chain(
+            by_text
+                .iter()
+                .filter(|(_, _, passes)| *passes)
+                .map(|(name, _, _)| *name),
+        )
+        .map(|name| format!("realtime:{name}"))
+        .collect();
+    expected.sort();
     assert_eq!(
-        heard,
-        ["realtime:all-0", "realtime:all-1", "realtime:all-2"],
+        heard, expected,
         "every listener whose conditions all pass, and no other"
     );
+}
+
+/// A uuid that is not the conversation's.
+fn uuid_like(n: u8) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
 }

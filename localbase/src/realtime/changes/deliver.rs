@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 use tokio_postgres::types::ToSql;
 
-use super::params::Filter;
-use super::registry::ChannelChanges;
-use super::sql::{filter_condition, filter_value, literal, table_ref};
+use super::params::{Filter, Op};
+use super::registry::{Binding, ChannelChanges};
+use super::sql::{ident, literal, operator, table_ref, typed_value};
 use super::wal::WalChange;
 use crate::error::Result;
 use crate::jwt::Claims;
@@ -25,6 +25,8 @@ struct Decoded {
     table_oid: u32,
     columns: Vec<Value>,
     passes: Vec<bool>,
+    /// The row's columns decided by text, as text (`None`: null).
+    texts: Vec<Option<String>>,
 }
 
 /// What one role may see of the change.
@@ -53,34 +55,53 @@ pub async fn deliver(state: &AppState, change: &WalChange) -> Result<()> {
     if channels.is_empty() {
         return Ok(());
     }
-    // Every distinct condition is evaluated once, whoever asked for it (a map, so that
+    // Every distinct condition is decided once, whoever asked for it (a map, so that
     // many subscribers with many conditions cost linear time, not quadratic).
-    let mut filters: Vec<&Filter> = Vec::new();
-    let mut index_of: HashMap<&Filter, usize> = HashMap::new();
+    let wants = |b: &&Binding| b.wants(&change.schema, &change.table, change.action);
+    let mut conditions: Vec<Condition> = Vec::new();
+    let mut index_of: HashMap<Condition, usize> = HashMap::new();
     for channel in &channels {
-        for binding in &channel.bindings {
-            for filter in &binding.params.filters {
-                index_of.entry(filter).or_insert_with(|| {
-                    filters.push(filter);
-                    filters.len() - 1
+        for binding in channel.bindings.iter().filter(wants) {
+            for index in 0..binding.params.filters.len() {
+                let condition = Condition::of(binding, index);
+                index_of.entry(condition).or_insert_with(|| {
+                    conditions.push(condition);
+                    conditions.len() - 1
                 });
             }
         }
     }
+    let by_sql: Vec<(&Filter, Option<&str>)> = conditions
+        .iter()
+        .filter_map(|c| match c {
+            Condition::Sql { filter, cast } => Some((*filter, *cast)),
+            Condition::Text { .. } => None,
+        })
+        .collect();
+    let mut by_text: Vec<&str> = conditions
+        .iter()
+        .filter_map(|c| match c {
+            Condition::Text { column, .. } => Some(*column),
+            Condition::Sql { .. } => None,
+        })
+        .collect();
+    by_text.sort_unstable();
+    by_text.dedup();
     let client = state.pool.get().await?;
-    let decoded = decode(&client, change, &filters).await?;
+    let decoded = decode(&client, change, &by_sql, &by_text).await?;
     drop(client);
+    let passes = decide(&conditions, &decoded, &by_text);
     let mut views: HashMap<String, Option<View>> = HashMap::new();
     for channel in &channels {
         let ids: Vec<u32> = channel
             .bindings
             .iter()
-            .filter(|b| b.wants(&change.schema, &change.table, change.action))
+            .filter(wants)
             .filter(|b| {
-                b.params.filters.iter().all(|f| {
+                (0..b.params.filters.len()).all(|index| {
                     index_of
-                        .get(f)
-                        .is_some_and(|&i| decoded.passes.get(i).copied().unwrap_or(false))
+                        .get(&Condition::of(b, index))
+                        .is_some_and(|&i| passes.get(i).copied().unwrap_or(false))
                 })
             })
             .map(|b| b.params.id)
@@ -113,6 +134,63 @@ pub async fn deliver(state: &AppState, change: &WalChange) -> Result<()> {
     Ok(())
 }
 
+/// One distinct condition of a change's subscribers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Condition<'a> {
+    /// Decided by PostgreSQL, the value converted to the column's type (by a cast to it,
+    /// when known).
+    Sql {
+        filter: &'a Filter,
+        cast: Option<&'a str>,
+    },
+    /// An equality decided by comparing the row's column as text with the values' canonical
+    /// texts (learnt when the listener subscribed): no SQL per condition.
+    Text {
+        column: &'a str,
+        op: Op,
+        values: &'a [String],
+    },
+}
+
+impl<'a> Condition<'a> {
+    /// The condition of a binding's `index`th filter.
+    fn of(binding: &'a Binding, index: usize) -> Condition<'a> {
+        let filter = &binding.params.filters[index];
+        match binding.canonical.get(index) {
+            Some(Some(values)) => Condition::Text {
+                column: &filter.column,
+                op: filter.op,
+                values,
+            },
+            _ => Condition::Sql {
+                filter,
+                cast: binding.casts.get(index).and_then(Option::as_deref),
+            },
+        }
+    }
+}
+
+/// Whether the change's row passes each condition. A null column passes none, as in SQL.
+fn decide(conditions: &[Condition], decoded: &Decoded, by_text: &[&str]) -> Vec<bool> {
+    let mut sql_results = decoded.passes.iter().copied();
+    conditions
+        .iter()
+        .map(|condition| match condition {
+            Condition::Sql { .. } => sql_results.next().unwrap_or(false),
+            Condition::Text { column, op, values } => {
+                let at = by_text.binary_search(column).ok();
+                let Some(Some(text)) = at.and_then(|at| decoded.texts.get(at)) else {
+                    return false;
+                };
+                match op {
+                    Op::Neq => values.iter().all(|v| v != text),
+                    _ => values.iter().any(|v| v == text),
+                }
+            }
+        })
+        .collect()
+}
+
 /// Whether `role` holds SELECT on the table (asked once, then remembered for a while).
 async fn may_read_table(state: &AppState, role: &str, schema: &str, table: &str) -> Result<bool> {
     if let Some(known) = state.changes.known_privilege(role, schema, table) {
@@ -130,20 +208,19 @@ async fn may_read_table(state: &AppState, role: &str, schema: &str, table: &str)
     Ok(may)
 }
 
-/// Conditions evaluated by one query: PostgreSQL takes at most 65,535 parameters per
-/// statement, and one query must not grow with everyone's subscriptions.
-const CONDITIONS_PER_QUERY: usize = 1000;
-
-/// Typed record, old record, commit time and the first conditions' results in one query;
-/// the other conditions, if any, a thousand at a time.
+/// Typed record, old record, commit time, and which conditions the row passes — all in one
+/// query whose size does not grow with the number of conditions: they are grouped by
+/// column, comparison and type, and each group's values travel as one array parameter
+/// (thousands of subscribers' conditions once made thousands of expressions and
+/// parameters, past PostgreSQL's 32,767 at which every change was lost for everyone).
 async fn decode(
     client: &deadpool_postgres::Object,
     change: &WalChange,
-    filters: &[&Filter],
+    filters: &[(&Filter, Option<&str>)],
+    text_columns: &[&str],
 ) -> Result<Decoded> {
     let table = table_ref(&change.schema, &change.table);
-    let mut chunks = filters.chunks(CONDITIONS_PER_QUERY);
-    let first = chunks.next().unwrap_or_default();
+    let groups = ConditionGroups::of(filters);
     let sql = format!(
         "{rows} select \
            (select coalesce(jsonb_object_agg(e.key, e.value), '{{}}'::jsonb) \
@@ -156,28 +233,25 @@ async fn decode(
                    order by a.attnum), '[]'::jsonb) \
               from pg_attribute a join pg_type t on t.oid = a.atttypid \
              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), \
-           {conditions} \
+           {passing}, {texts} \
          from rec, pg_class c where c.oid = {regclass}::regclass",
         rows = typed_rows(&table),
-        conditions = conditions(&table, change, first, 3),
+        passing = groups.passing_sql(&table, filtered_row(change), 3),
+        texts = column_texts(change, text_columns),
         regclass = literal(&table),
     );
-    let values: Vec<_> = first.iter().map(|f| filter_value(f)).collect();
-    let row = client
-        .query_one(&sql, &params(&[&change.raw, &change.timestamp], &values))
-        .await?;
-    let mut passes: Vec<bool> = row.get(6);
-    for chunk in chunks {
-        let sql = format!(
-            "{rows} select {conditions} from rec",
-            rows = typed_rows(&table),
-            conditions = conditions(&table, change, chunk, 2),
-        );
-        let values: Vec<_> = chunk.iter().map(|f| filter_value(f)).collect();
-        let more = client
-            .query_one(&sql, &params(&[&change.raw], &values))
-            .await?;
-        passes.extend(more.get::<_, Vec<bool>>(0));
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&change.raw, &change.timestamp];
+    for group in &groups.0 {
+        params.push(&group.values);
+        params.push(&group.owners);
+    }
+    let row = client.query_one(&sql, &params).await?;
+    let mut passes = vec![false; filters.len()];
+    let passing: Vec<i32> = row.get(6);
+    for owner in passing {
+        if let Some(pass) = passes.get_mut(owner as usize) {
+            *pass = true;
+        }
     }
     let object_of = |value: Value| match value {
         Value::Object(map) => map,
@@ -192,7 +266,75 @@ async fn decode(
         table_oid: row.get(4),
         columns: columns.as_array().cloned().unwrap_or_default(),
         passes,
+        texts: row.get(7),
     })
+}
+
+/// The conditions SQL decides, grouped by (column, comparison, cast): each group's
+/// values, and for each value the index of the condition it belongs to (an `in` has
+/// several).
+struct ConditionGroups<'a>(Vec<ConditionGroup<'a>>);
+
+struct ConditionGroup<'a> {
+    column: &'a str,
+    operator: &'static str,
+    cast: Option<&'a str>,
+    values: Vec<String>,
+    owners: Vec<i32>,
+}
+
+impl<'a> ConditionGroups<'a> {
+    fn of(filters: &[(&'a Filter, Option<&'a str>)]) -> ConditionGroups<'a> {
+        let mut groups: Vec<ConditionGroup<'a>> = Vec::new();
+        for (owner, (filter, cast)) in filters.iter().enumerate() {
+            let operator = operator(filter.op);
+            let at = groups
+                .iter()
+                .position(|g| {
+                    g.column == filter.column && g.operator == operator && g.cast == *cast
+                })
+                .unwrap_or_else(|| {
+                    groups.push(ConditionGroup {
+                        column: &filter.column,
+                        operator,
+                        cast: *cast,
+                        values: Vec::new(),
+                        owners: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+            for value in &filter.values {
+                groups[at].values.push(value.clone());
+                groups[at].owners.push(owner as i32);
+            }
+        }
+        ConditionGroups(groups)
+    }
+
+    /// `array(…)::int4[]`: the indices of the conditions `row` passes. Group `g`'s values
+    /// and owners are parameters `$first_param + 2g` and `$first_param + 2g + 1`. A null
+    /// column passes none.
+    fn passing_sql(&self, table: &str, row: &str, first_param: usize) -> String {
+        let selects: Vec<String> = self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let (values, owners) = (first_param + 2 * g, first_param + 2 * g + 1);
+                format!(
+                    "select u.i from unnest(${values}::text[], ${owners}::int4[]) u(v, i) \
+                     where {row}.{column} {operator} {typed}",
+                    column = ident(group.column),
+                    operator = group.operator,
+                    typed = typed_value(table, group.column, "u.v", group.cast),
+                )
+            })
+            .collect();
+        if selects.is_empty() {
+            return "array[]::int4[]".into();
+        }
+        format!("array({})::int4[]", selects.join(" union "))
+    }
 }
 
 /// `with … rec`: the change's new and old rows (`$1`, wal2json's JSON) typed as the
@@ -217,30 +359,23 @@ fn typed_rows(table: &str) -> String {
     )
 }
 
-/// `array[…]::bool[]`: whether the change's row passes each filter, whose values are the
-/// parameters from `$first_param` on.
-fn conditions(table: &str, change: &WalChange, filters: &[&Filter], first_param: usize) -> String {
-    let row = if change.action == "DELETE" {
+/// `array[…]::text[]`: the change's row's `columns` as text.
+fn column_texts(change: &WalChange, columns: &[&str]) -> String {
+    let row = filtered_row(change);
+    let texts: Vec<String> = columns
+        .iter()
+        .map(|column| format!("{row}.{}::text", ident(column)))
+        .collect();
+    format!("array[{}]::text[]", texts.join(", "))
+}
+
+/// The row filters look at: the old one of a DELETE, else the new one.
+fn filtered_row(change: &WalChange) -> &'static str {
+    if change.action == "DELETE" {
         "(rec.o)"
     } else {
         "(rec.n)"
-    };
-    let conditions: Vec<String> = filters
-        .iter()
-        .enumerate()
-        .map(|(i, f)| filter_condition(table, row, f, i + first_param))
-        .collect();
-    format!("array[{}]::bool[]", conditions.join(", "))
-}
-
-/// The query's parameters: `fixed`, then the filters' `values`.
-fn params<'a>(
-    fixed: &[&'a (dyn ToSql + Sync)],
-    values: &'a [Box<dyn ToSql + Sync + Send>],
-) -> Vec<&'a (dyn ToSql + Sync)> {
-    let mut params = fixed.to_vec();
-    params.extend(values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)));
-    params
+    }
 }
 
 /// Runs as the subscriber (`role`, `request.jwt.claims`): may it select this row, and

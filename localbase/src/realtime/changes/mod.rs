@@ -54,8 +54,13 @@ pub async fn resolve_all(
     })?;
     let mut bindings = Vec::with_capacity(parsed.len());
     for params in parsed {
-        let tables = sql::resolve(&client, &params).await?;
-        bindings.push(Binding { params, tables });
+        let resolved = sql::resolve(&client, &params).await?;
+        bindings.push(Binding {
+            params,
+            tables: resolved.tables,
+            canonical: resolved.canonical,
+            casts: resolved.casts,
+        });
     }
     Ok(bindings)
 }

@@ -16,6 +16,11 @@ use crate::realtime::outbox::Outbox;
 pub struct Binding {
     pub params: Params,
     pub tables: Vec<(String, String)>,
+    /// Per filter: its values as text, when it is decided by comparing texts (see
+    /// `sql::resolve`); `None` when SQL decides it.
+    pub canonical: Vec<Option<Vec<String>>>,
+    /// Per filter: the column's type its values are cast to, when known.
+    pub casts: Vec<Option<String>>,
 }
 
 impl Binding {
