@@ -124,6 +124,30 @@ async fn presence_typing_last_seen_and_unread_title() {
     )
     .await;
 
+    // Leaving the composer stops it too, at once — well before the 6 s a lost stop takes.
+    type_into_composer(client, "y").await;
+    wait_for_text(
+        trainer,
+        ".chat .presence.typing",
+        "typing once more",
+        |_| true,
+    )
+    .await;
+    client
+        .execute(
+            "document.querySelector('.composer textarea').blur()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(2),
+        "typing stopped by leaving the composer",
+        || async { (!shows(trainer, ".chat .presence.typing").await).then_some(()) },
+    )
+    .await;
+    type_into_composer(client, &char::from(Key::Backspace).to_string()).await;
+
     // The title counts what the client has not read: their tab goes to the background,
     // two messages arrive, then they come back and read them.
     // (What the open conversation marked read leaves the count with the list's next read.)
