@@ -371,10 +371,10 @@ async fn listeners_and_conditions_are_bounded_and_the_others_keep_receiving() {
     assert_eq!(change.payload["data"]["record"]["id"], row["id"]);
 }
 
-/// Conditions SQL decides go a thousand per query (one statement carries at most 32,767
-/// parameters through tokio-postgres, and all subscribers' conditions once made one): with
-/// several thousand, every change is still decided for everyone, each condition rightly.
-/// Equalities on a uuid column are decided by text, whatever case the client wrote.
+/// Thousands of conditions (once one SQL parameter each, and past 32,767 in all every
+/// change was lost): every change is still decided for everyone, each condition rightly —
+/// those PostgreSQL decides grouped into a few array parameters, equalities on a uuid
+/// column by text, whatever case the client wrote.
 #[tokio::test]
 async fn thousands_of_conditions_still_decide_every_change() {
     let server = TestServer::start_with(localbase::Settings {
