@@ -468,3 +468,38 @@ async fn thousands_of_conditions_still_decide_every_change() {
 fn uuid_like(n: u8) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
+
+/// On PostgreSQL builds that accept only listed output plugins, wal2json joins the list for
+/// the poller's session; on stock PostgreSQL, without that setting, nothing happens and
+/// nothing fails. (A placeholder setting stands in for such a build's own.)
+#[tokio::test]
+async fn wal2json_is_allowed_where_output_plugins_are_restricted() {
+    let server = TestServer::start().await;
+    let client = server.admin().await;
+    let setting = "localbase_test.output_plugin_libraries";
+    let current = || async {
+        client
+            .query_one("select current_setting($1, true)", &[&setting])
+            .await
+            .unwrap()
+            .get::<_, Option<String>>(0)
+    };
+    localbase::realtime::allow_wal2json(&client, setting)
+        .await
+        .expect("no such setting: nothing to do");
+    assert_eq!(current().await, None);
+    for (listed, allowed) in [
+        ("pgoutput", "pgoutput, wal2json"),
+        ("pgoutput, wal2json", "pgoutput, wal2json"),
+        ("", "wal2json"),
+    ] {
+        client
+            .execute("select set_config($1, $2, false)", &[&setting, &listed])
+            .await
+            .unwrap();
+        localbase::realtime::allow_wal2json(&client, setting)
+            .await
+            .unwrap();
+        assert_eq!(current().await.as_deref(), Some(allowed), "from {listed:?}");
+    }
+}

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-pub use changes::{run_poller as run_changes_poller, ChangeRegistry};
+pub use changes::{allow_wal2json, run_poller as run_changes_poller, ChangeRegistry};
 pub use frame::{Frame, Vsn};
 pub use hub::{Hub, TopicKey};
 pub use listener::run as run_database_listener;

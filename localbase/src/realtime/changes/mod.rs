@@ -9,7 +9,7 @@ mod sql;
 mod wal;
 
 pub use params::{parse, reply_entry};
-pub use poller::run as run_poller;
+pub use poller::{allow_wal2json, run as run_poller};
 pub use registry::{Binding, ChangeRegistry, ChannelChanges};
 
 use crate::readiness::JOIN_WAIT;

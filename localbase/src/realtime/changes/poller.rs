@@ -39,7 +39,7 @@ async fn poll_with(state: &Arc<AppState>, client: &Client, first: bool) -> Resul
             true,
         ),
     };
-    allow_wal2json(client).await?;
+    allow_wal2json(client, RESTRICTING_SETTING).await?;
     ensure_slot(client, &slot, temporary, first).await?;
     tracing::info!(slot, temporary, "reading postgres changes");
     state.changes.reading.set(true);
@@ -82,17 +82,21 @@ async fn poll_with(state: &Arc<AppState>, client: &Client, first: bool) -> Resul
     }
 }
 
-/// Some PostgreSQL builds accept only listed output plugins (`output_plugin_libraries`);
-/// add wal2json for this session where that setting exists. Stock PostgreSQL has no such
-/// setting: the value is read from `pg_settings` (no row there, nothing done), never with
-/// `current_setting(name)`, which fails for an unknown name — and the planner evaluates a
-/// row-independent call before any filter could skip it.
-async fn allow_wal2json(client: &Client) -> Result<()> {
+/// The setting of PostgreSQL builds that accept only listed output plugins.
+const RESTRICTING_SETTING: &str = "output_plugin_libraries";
+
+/// Some PostgreSQL builds accept only the output plugins listed in `setting`
+/// (`output_plugin_libraries`); add wal2json to it for this session where it exists. Stock
+/// PostgreSQL has no such setting: it is read with `current_setting(name, true)`, which
+/// gives null for an unknown name (nothing done), never with `current_setting(name)`, which
+/// fails — and the planner evaluates a row-independent call before any filter could skip it.
+pub async fn allow_wal2json(client: &Client, setting: &str) -> Result<()> {
     client
         .execute(
-            "select set_config(name, concat_ws(', ', nullif(setting, ''), 'wal2json'), false) \
-             from pg_settings where name = 'output_plugin_libraries' and setting !~ 'wal2json'",
-            &[],
+            "select set_config($1, concat_ws(', ', nullif(listed, ''), 'wal2json'), false) \
+             from (select current_setting($1, true) as listed) s \
+             where listed is not null and listed !~ 'wal2json'",
+            &[&setting],
         )
         .await?;
     Ok(())
