@@ -147,20 +147,27 @@ async fn wait_chips(browser: &Client, who: &str, id: &str, wanted: &[(&str, bool
     }
 }
 
-/// Reacts to message `id` with `emoji` from its "⋯" menu.
+/// Reacts to message `id` with `emoji` from its "⋯" menu (opened again if the bubble was
+/// redrawn before the pick, as a person would).
 async fn react(browser: &Client, id: &str, emoji: &str) {
-    click(browser, &format!(".bubble[data-id='{id}'] button.more")).await;
-    let picked = browser
-        .execute(
-            "const b = Array.from(document.querySelectorAll(`.bubble[data-id='${arguments[0]}'] button.react`))
-                .find(b => b.textContent === arguments[1]);
-             if (b) b.click();
-             return !!b",
-            vec![json!(id), json!(emoji)],
-        )
-        .await
-        .unwrap();
-    assert_eq!(picked, json!(true), "{emoji} in the menu");
+    eventually(WAIT, &format!("{emoji} picked from the menu"), || async {
+        let menu_open = format!(".bubble[data-id='{id}'] button.react");
+        if !shows(browser, &menu_open).await {
+            click(browser, &format!(".bubble[data-id='{id}'] button.more")).await;
+        }
+        let picked = browser
+            .execute(
+                "const b = Array.from(document.querySelectorAll(`.bubble[data-id='${arguments[0]}'] button.react`))
+                    .find(b => b.textContent === arguments[1]);
+                 if (b) b.click();
+                 return !!b",
+                vec![json!(id), json!(emoji)],
+            )
+            .await
+            .ok()?;
+        (picked == json!(true)).then_some(())
+    })
+    .await;
 }
 
 /// Waits until message `id` is on screen in the message list, flashed.

@@ -506,6 +506,27 @@ async fn hostile_broadcasts_hung_requests_and_errors_after_the_commit_lose_nothi
     assert_eq!(at_trainer, expected, "each once, in order");
     wait_for_all(client, "client", &run, 3, Duration::from_secs(10)).await;
 
+    // The network comes back (a switch to another network): an insert out for more than 3 s
+    // is abandoned and sent again at once, not after its 15 s deadline.
+    set_faults(
+        &localbase,
+        json!({"rules": [{"method": "POST", "path": "/rest/v1/messages", "hang": true}]}),
+    );
+    let switched = unique("Network switch");
+    send(client, &switched).await;
+    tokio::time::sleep(Duration::from_millis(3_500)).await; // the request goes stale
+    let woke = std::time::Instant::now();
+    client
+        .execute("window.dispatchEvent(new Event('online'))", vec![])
+        .await
+        .unwrap();
+    wait_for_all(trainer, "trainer", &switched, 1, Duration::from_secs(15)).await;
+    assert!(
+        woke.elapsed() < Duration::from_secs(6),
+        "sent again on the wake-up, not at the deadline: {:?}",
+        woke.elapsed()
+    );
+
     // When the server cannot offer the backup path, the conversation says so.
     set_faults(&localbase, json!({"refuse_postgres_changes": true}));
     open_conversation(trainer, ELENA_CONVERSATION).await;
