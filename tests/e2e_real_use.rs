@@ -646,13 +646,7 @@ const CLOCK_AN_HOUR_AHEAD: &str = "(() => {
   const realFetch = window.fetch;
   window.fetch = function (input, init) {
     const url = typeof input === 'string' ? input : input.url;
-    if (url.includes('grant_type=refresh_token')) {
-      window.__refreshes++;
-      const log = (window.__refreshLog = window.__refreshLog || []);
-      log.push(Date.now() % 100000);
-      answer.then((r) => log.push('answer ' + r.status + ' at ' + Date.now() % 100000),
-                  (e) => log.push('error ' + e + ' at ' + Date.now() % 100000));
-    }
+    if (url.includes('grant_type=refresh_token')) window.__refreshes++;
     return realFetch.apply(this, arguments);
   };
 })();";
