@@ -208,7 +208,7 @@ impl Delivery {
     /// The connection is back: what waits goes now, and requests sent over the old
     /// network are abandoned and sent again.
     pub fn hurry(self) {
-        if !self.sending.get_untracked() {
+        if !self.sending.try_get_untracked().unwrap_or(false) {
             return;
         }
         let now = now_millis();
@@ -296,8 +296,9 @@ impl Delivery {
         };
         let abort = Abort::new();
         let sent = now_millis();
-        self.in_flight
-            .update_value(|all| drop(all.insert(row.id.clone(), (abort.clone(), sent))));
+        let _ = self
+            .in_flight
+            .try_update_value(|all| drop(all.insert(row.id.clone(), (abort.clone(), sent))));
         let result = rest::insert_message(&self.app.config(), &token, &row, abort).await;
         let received = now_millis();
         let current = self

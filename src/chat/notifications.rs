@@ -97,8 +97,9 @@ impl Notifications {
         if Some(&row.sender_id) == self.app.user_id().as_ref() {
             return;
         }
-        let visible = self.app.visible.get_untracked();
-        let (enabled, permission) = (self.enabled.get_untracked(), notify::permission());
+        let visible = self.app.visible.try_get_untracked().unwrap_or(false);
+        let enabled = self.enabled.try_get_untracked().unwrap_or(false);
+        let permission = notify::permission();
         if !should_notify(
             enabled,
             permission,

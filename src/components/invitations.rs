@@ -25,7 +25,10 @@ pub fn Invitations() -> impl IntoView {
     let busy = RwSignal::new(false);
     let tasks = StoredValue::new(Tasks::of_current_owner());
     let version = RwSignal::new(0u32);
-    let reload = move || version.update(|v| *v = v.wrapping_add(1));
+    // Also called after a request answers: harmless once the panel is gone.
+    let reload = move || {
+        version.try_update(|v| *v = v.wrapping_add(1));
+    };
 
     Effect::new(move |_| {
         app.list_version.track();

@@ -47,8 +47,12 @@ pub fn Shell() -> impl IntoView {
         if !new {
             return; // an edit or deletion: nothing to notify
         }
-        let open = selected.with_untracked(|s| s.as_ref().map(|s| s.conversation_id.clone()));
-        notifications.incoming(message, list.summaries.get_untracked(), open);
+        // A realtime callback: it may outlive the shell for a moment (sign-out).
+        let open = selected
+            .try_with_untracked(|s| s.as_ref().map(|s| s.conversation_id.clone()))
+            .flatten();
+        let summaries = list.summaries.try_get_untracked().flatten();
+        notifications.incoming(message, summaries, open);
     });
     use_here(app);
     // The unread total in the tab title and on the app badge (muted conversations do not
