@@ -248,10 +248,12 @@ async fn two_tabs_of_one_person_share_unsent_messages_and_one_session() {
     // A refresh the server is slow to answer, and a storm of wake-ups in both tabs
     // meanwhile: still one refresh request.
     let before = counted(client, &tabs, "__refreshes").await;
+    // Every refresh is slow from now on (the trainer's too: a rule for one request could be
+    // spent on theirs).
     set_faults(
         &localbase,
         json!({"rules": [{"method": "POST", "path": "/auth/v1/token",
-            "query": "grant_type=refresh_token", "delay_ms": 2500}]}),
+            "query": "grant_type=refresh_token", "delay_ms": 2500, "times": 1000}]}),
     );
     eventually(Duration::from_secs(15), "a refresh under way", || async {
         (counted(client, &tabs, "__refreshes").await > before).then_some(())
