@@ -46,6 +46,21 @@ async fn subscribe(
     entries.iter().map(|e| e["id"].as_u64().unwrap()).collect()
 }
 
+/// A socket of `token`'s user listening on channel "normal" for the conversation's changes,
+/// as the app does.
+async fn normal_subscriber(server: &TestServer, token: &str) -> Socket {
+    let mut normal = server.socket("2.0.0").await;
+    let filter = format!("conversation_id=eq.{CONVERSATION}");
+    subscribe(
+        &mut normal,
+        "normal",
+        json!([listener(Some(&filter))]),
+        token,
+    )
+    .await;
+    normal
+}
+
 async fn post_message(server: &TestServer, token: &str, conversation: &str, body: &str) -> Value {
     let response = server
         .rest(reqwest::Method::POST, "messages", token)
@@ -294,15 +309,7 @@ async fn listeners_and_conditions_are_bounded_and_the_others_keep_receiving() {
     let server = TestServer::start().await;
     let (trainer, _) = server.sign_in(TRAINER).await;
     let (client, _) = server.sign_in(CLIENT).await;
-    let mut normal = server.socket("2.0.0").await;
-    let filter = format!("conversation_id=eq.{CONVERSATION}");
-    subscribe(
-        &mut normal,
-        "normal",
-        json!([listener(Some(&filter))]),
-        &client,
-    )
-    .await;
+    let mut normal = normal_subscriber(&server, &client).await;
 
     let mut hostile = server.socket("2.0.0").await;
     let many_conditions: String = (0..6000)
@@ -421,15 +428,7 @@ async fn thousands_of_conditions_still_decide_every_change() {
     for (name, filter, _) in &by_text {
         subscribe(&mut many, name, json!([listener(Some(filter))]), &trainer).await;
     }
-    let mut normal = server.socket("2.0.0").await;
-    let filter = format!("conversation_id=eq.{CONVERSATION}");
-    subscribe(
-        &mut normal,
-        "normal",
-        json!([listener(Some(&filter))]),
-        &client,
-    )
-    .await;
+    let mut normal = normal_subscriber(&server, &client).await;
 
     let row = post_message(&server, &trainer, CONVERSATION, body).await;
     let change = normal
