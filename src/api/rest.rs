@@ -180,18 +180,20 @@ pub async fn messages_by_id(
     get(config, token, &path).await
 }
 
-/// Marks the other person's messages in a conversation read; returns their ids.
+/// Marks the other person's messages in a conversation read, up to and including the one
+/// with id `up_to` (the newest the reader has seen); returns their ids.
 pub async fn mark_conversation_read(
     config: &Config,
     token: &str,
     conversation_id: &str,
+    up_to: &str,
 ) -> Result<Vec<String>, ApiError> {
     post(
         config,
         token,
         "rpc/mark_conversation_read",
         None,
-        &json!({ "conversation": conversation_id }),
+        &json!({ "conversation": conversation_id, "up_to": up_to }),
         Abort::new(),
     )
     .await

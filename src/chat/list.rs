@@ -18,6 +18,11 @@ use crate::task::{start_now, Tasks};
 /// list is redrawn a few times a second, not once per message).
 const COALESCE_MS: u32 = 400;
 
+/// After a failed fetch the list is asked for again after this, doubling per failure in a
+/// row up to `RETRY_MAX_MS`.
+const RETRY_FIRST_MS: u32 = 500;
+const RETRY_MAX_MS: u32 = 30_000;
+
 /// Where a user's last conversation list is cached.
 fn cache_key(user_id: &str) -> String {
     format!("coach-chat.conversations.{user_id}")
@@ -128,6 +133,7 @@ pub fn use_conversation_list(
     let key = StoredValue::new(cache_key(&app.user_id().unwrap_or_default()));
     let tasks = Tasks::of_current_owner();
     let fetches = StoredValue::new(0u32);
+    let failures = StoredValue::new(0u32);
     let list = ConversationList {
         summaries: RwSignal::new(storage::load(&key.get_value())),
         failure: RwSignal::new(None),
@@ -155,6 +161,7 @@ pub fn use_conversation_list(
             }
             match result {
                 Ok(summaries) => {
+                    let _ = failures.try_update_value(|n| *n = 0);
                     if let Some(key) = key.try_get_value() {
                         storage::save(&key, &summaries);
                     }
@@ -163,6 +170,19 @@ pub fn use_conversation_list(
                 }
                 Err(error) => {
                     list.failure.try_set(Some(error.text()));
+                    // Asked again later, more slowly each time: a list that failed once
+                    // (a busy server, a blip) must not stay stale until the next message.
+                    let failed = failures.try_update_value(|n| {
+                        *n = n.saturating_add(1);
+                        *n
+                    });
+                    let Some(failed) = failed else { return };
+                    let wait =
+                        (RETRY_FIRST_MS << failed.min(7).saturating_sub(1)).min(RETRY_MAX_MS);
+                    gloo_timers::future::TimeoutFuture::new(wait).await;
+                    if fetches.try_get_value() == Some(number) {
+                        app.refresh_list();
+                    }
                 }
             }
         });

@@ -190,6 +190,7 @@ pub fn use_conversation(
         .stored
         .listen(move |row| conversation.announce_if_written_here(row));
     on_cleanup(move || {
+        conversation.mark_read_on_leave();
         if let Some((rows, ticket)) = inbox {
             rows.stop(ticket);
         }

@@ -58,12 +58,50 @@ impl Conversation {
         unread && self.app.visible.try_get_untracked().unwrap_or(false)
     }
 
+    /// Leaving the conversation while a mark waits its turn (the pause between marks, or one
+    /// still out): what was on screen is marked now, by a request that outlives the view —
+    /// the person saw those messages, and their sender's ✓✓ must not hang on a quick switch.
+    /// It touches nothing of the view when it answers.
+    pub(super) fn mark_read_on_leave(self) {
+        if !self.wants_marking() {
+            return;
+        }
+        let (Some(id), Some(token), Some(seen)) = (self.id(), self.app.token(), self.newest_seen())
+        else {
+            return;
+        };
+        let (config, app) = (self.app.config(), self.app);
+        leptos::task::spawn_local(async move {
+            if rest::mark_conversation_read(&config, &token, &id, &seen)
+                .await
+                .is_ok()
+            {
+                app.refresh_list();
+            }
+        });
+    }
+
+    /// The id of the other person's newest message shown here: marking reads up to it, and
+    /// nothing that reached the database since (the reader has not seen that yet).
+    fn newest_seen(self) -> Option<String> {
+        let me = self.app.user_id()?;
+        self.store.try_with_untracked(|store| {
+            store
+                .messages()
+                .iter()
+                .rev()
+                .find(|m| m.row.sender_id != me)
+                .map(|m| m.row.id.clone())
+        })?
+    }
+
     async fn mark_read_now(self) {
-        let (Some(id), Some(token)) = (self.id(), self.app.token()) else {
+        let (Some(id), Some(token), Some(seen)) = (self.id(), self.app.token(), self.newest_seen())
+        else {
             return;
         };
         let config = self.app.config();
-        match rest::mark_conversation_read(&config, &token, &id).await {
+        match rest::mark_conversation_read(&config, &token, &id, &seen).await {
             Ok(ids) if !ids.is_empty() => {
                 let read_at = format_micros((self.app.server_now_ms() * 1000.0) as i64);
                 self.store
