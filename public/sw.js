@@ -132,8 +132,9 @@ self.addEventListener('notificationclick', (event) => {
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     const open = windows.find((w) => w.focused) || windows[0];
     if (open) {
-      await open.focus();
+      // Told first: focusing may be refused (the browser decides), showing the conversation not.
       open.postMessage({ type: 'open-conversation', conversation });
+      await open.focus();
       return;
     }
     const url = new URL('./', self.registration.scope);

@@ -13,8 +13,6 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 use support::*;
 
-const ELENA_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
-
 /// The `.messages` list's scroll state and where the bubble `id_text` sits in it.
 const MEASURE: &str = "const list = document.querySelector('.messages');
     const bubble = Array.from(list.querySelectorAll('.bubble'))

@@ -11,8 +11,6 @@ use fantoccini::Client;
 use serde_json::{json, Value};
 use support::*;
 
-const SECOND_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
-
 /// Runs `script` (which may await) in the page and returns its value.
 async fn run(browser: &Client, script: &str) -> Value {
     let wrapped = format!(
@@ -184,12 +182,43 @@ async fn a_hidden_tab_gets_a_notification_and_a_notification_opens_its_conversat
     })
     .await;
 
-    // A click on a notification while the app is open: the service worker tells the page
-    // which conversation to open (the message its `notificationclick` posts).
+    // A click on it, with the client back on the list: the service worker's
+    // `notificationclick` closes it and has the open page show its conversation. (Dispatched
+    // in the worker through DevTools; a browser has no way to click a system notification.)
+    set_hidden(&client, false).await;
+    run(
+        &client,
+        "document.querySelector('.chat button.back').click(); return null;",
+    )
+    .await;
+    let client_chat = format!(".chat[data-conversation='{TRAINER_CLIENT_CONVERSATION}']");
+    eventually(Duration::from_secs(5), "the client on the list", || async {
+        (!shows(&client, &client_chat).await).then_some(())
+    })
+    .await;
+    run_in_service_worker(
+        &client,
+        "self.registration.getNotifications().then(([shown]) => self.dispatchEvent(
+             new NotificationEvent('notificationclick', { notification: shown })))",
+    )
+    .await;
+    eventually(
+        Duration::from_secs(5),
+        "the notification's conversation open",
+        || async { shows(&client, &client_chat).await.then_some(()) },
+    )
+    .await;
+    assert!(
+        notifications(&client).await.is_empty(),
+        "the clicked notification is closed"
+    );
+
+    // The page's side of it for another conversation: the trainer, in one conversation,
+    // is told to open another (the message the worker posts).
     run(
         &trainer,
         &format!(
-            "navigator.serviceWorker.dispatchEvent(new MessageEvent('message', {{ data: {{ type: 'open-conversation', conversation: '{SECOND_CONVERSATION}' }} }})); return null;"
+            "navigator.serviceWorker.dispatchEvent(new MessageEvent('message', {{ data: {{ type: 'open-conversation', conversation: '{ELENA_CONVERSATION}' }} }})); return null;"
         ),
     )
     .await;
@@ -199,7 +228,7 @@ async fn a_hidden_tab_gets_a_notification_and_a_notification_opens_its_conversat
         || async {
             shows(
                 &trainer,
-                &format!(".chat[data-conversation='{SECOND_CONVERSATION}']"),
+                &format!(".chat[data-conversation='{ELENA_CONVERSATION}']"),
             )
             .await
             .then_some(())
@@ -216,7 +245,7 @@ async fn a_hidden_tab_gets_a_notification_and_a_notification_opens_its_conversat
         eventually(Duration::from_secs(10), "the pinned conversation first", || async {
             let first = run(
                 &trainer,
-                &format!("const b = document.querySelector('{first_row}'); return b && b.dataset.conversation === '{SECOND_CONVERSATION}' && !!b.querySelector('.flag.pinned')"),
+                &format!("const b = document.querySelector('{first_row}'); return b && b.dataset.conversation === '{ELENA_CONVERSATION}' && !!b.querySelector('.flag.pinned')"),
             )
             .await;
             (first == json!(true)).then_some(())

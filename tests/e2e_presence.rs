@@ -148,6 +148,29 @@ async fn presence_typing_last_seen_and_unread_title() {
     .await;
     type_into_composer(client, &char::from(Key::Backspace).to_string()).await;
 
+    // A pause stops it as well: 4 s without a keystroke, not the 6 s a lost stop takes.
+    let typed = std::time::Instant::now();
+    type_into_composer(client, "z").await;
+    wait_for_text(
+        trainer,
+        ".chat .presence.typing",
+        "typing before a pause",
+        |_| true,
+    )
+    .await;
+    eventually(
+        Duration::from_secs(8),
+        "typing stopped by the pause",
+        || async { (!shows(trainer, ".chat .presence.typing").await).then_some(()) },
+    )
+    .await;
+    let paused = typed.elapsed();
+    assert!(
+        paused < Duration::from_millis(5_300),
+        "the indicator went {paused:?} after the last keystroke (idle stop: 4 s; a lost stop: 6 s)"
+    );
+    type_into_composer(client, &char::from(Key::Backspace).to_string()).await;
+
     // The title counts what the client has not read: their tab goes to the background,
     // two messages arrive, then they come back and read them.
     // (What the open conversation marked read leaves the count with the list's next read.)

@@ -12,7 +12,6 @@ use std::time::Duration;
 use serde_json::json;
 use support::*;
 
-const ELENA_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
 const TRAINER_ID: &str = "a1000000-0000-4000-8000-000000000001";
 const CLIENT_ID: &str = "a1000000-0000-4000-8000-000000000002";
 const SENT: &str = "Изпратено";

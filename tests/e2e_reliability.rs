@@ -168,7 +168,7 @@ async fn switching_conversations_leaves_the_old_channel_and_never_mixes_messages
         || async { (subscribers(&localbase, &topic) == 2).then_some(()) },
     )
     .await;
-    let other = "c1000000-0000-4000-8000-000000000002";
+    let other = ELENA_CONVERSATION;
     open_conversation(trainer, other).await;
     eventually(
         Duration::from_secs(5),
@@ -236,8 +236,27 @@ async fn without_broadcast_messages_still_arrive_through_postgres_changes_within
     chat.close().await;
 }
 
+/// The bodies of every stored message starting with `prefix`, in any conversation (read
+/// with the service role: what the database has, whoever may see it).
+fn stored_bodies(localbase: &Localbase, prefix: &str) -> Vec<String> {
+    let bearer = format!("Bearer {SERVICE_ROLE_KEY}");
+    let path = format!("/rest/v1/messages?body=like.{prefix}*&select=body&order=created_at");
+    let (status, body) = http(
+        localbase,
+        "GET",
+        &path,
+        &[("apikey", SERVICE_ROLE_KEY), ("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(status, 200, "messages: {body}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    rows.iter()
+        .filter_map(|row| row["body"].as_str().map(str::to_string))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_session_the_server_ends_keeps_the_unsent_messages_for_the_same_person() {
+async fn a_session_the_server_ends_keeps_the_unsent_messages_for_the_same_person_only() {
     let mut localbase = Localbase::start_with(&["--jwt-expiry", "20"]);
     let site = StaticApp::serve(&localbase.api_url());
     let chat = Chat::open(&site.url()).await;
@@ -293,6 +312,49 @@ async fn a_session_the_server_ends_keeps_the_unsent_messages_for_the_same_person
         .await
         .unwrap();
     assert_eq!(email.as_deref(), Some(CLIENT), "the form knows who it was");
+
+    // Someone else signs in on this device first (the page opened afresh): the waiting
+    // messages are not theirs, and are neither sent as them nor shown to them.
+    sign_in(client, &site.url(), CLIENT2, PASSWORD).await;
+    open_conversation(client, ELENA_CONVERSATION).await;
+    let hers = format!("{run} from Elena");
+    send(client, &hers).await;
+    eventually(
+        Duration::from_secs(15),
+        "Elena's own message stored",
+        || async {
+            let stored = stored_bodies(&localbase, &run);
+            stored.contains(&hers).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        stored_bodies(&localbase, &run),
+        vec![hers.clone()],
+        "her outbox sent her message, and nothing of the client's"
+    );
+    assert_eq!(texts_with(client, &run).await, vec![hers.clone()]);
+    // Nothing of the client's waits in her outbox either: signing out asks nothing (it asks
+    // before throwing unsent messages away).
+    click(client, ".topbar button.sign-out").await;
+    let asked = eventually(Duration::from_secs(10), "signed out", || async {
+        if shows(client, ".confirm").await {
+            return Some(true);
+        }
+        shows(client, "input[name=email]").await.then_some(false)
+    })
+    .await;
+    assert!(
+        !asked,
+        "Elena was asked about unsent messages that are not hers"
+    );
+    client
+        .find(fantoccini::Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys(CLIENT)
+        .await
+        .unwrap();
     client
         .find(fantoccini::Locator::Css("input[name=password]"))
         .await

@@ -412,3 +412,31 @@ async fn presence_reaches_only_participants_and_ends_with_the_socket() {
         socket.disconnect();
     }
 }
+
+/// A task of an owner that is cleaned up (the person switched conversation) never runs past
+/// its next `await`: the code after it would read disposed signals and panic. A task of a
+/// living owner runs to its end, and nothing new starts once the owner is gone.
+#[wasm_bindgen_test]
+async fn an_owners_tasks_end_with_it_and_only_with_it() {
+    use coach_chat::task::Tasks;
+    // Mounting starts Leptos' task executor (as the app's own mount does).
+    let _mounted = leptos::mount::mount_to(container(), || ());
+    let reached: Rc<RefCell<Vec<&str>>> = Rc::default();
+    let (kept, gone) = (Owner::new(), Owner::new());
+    let kept_tasks = kept.with(Tasks::of_current_owner);
+    let gone_tasks = gone.with(Tasks::of_current_owner);
+    for (tasks, name) in [(&kept_tasks, "kept"), (&gone_tasks, "gone")] {
+        let reached = reached.clone();
+        tasks.spawn(async move {
+            sleep(50).await;
+            reached.borrow_mut().push(name);
+        });
+    }
+    sleep(10).await; // both are waiting on their timer
+    gone.cleanup();
+    assert!(!gone_tasks.alive() && kept_tasks.alive());
+    let late = reached.clone();
+    gone_tasks.spawn(async move { late.borrow_mut().push("late") });
+    sleep(120).await;
+    assert_eq!(*reached.borrow(), vec!["kept"]);
+}

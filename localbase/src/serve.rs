@@ -171,3 +171,42 @@ async fn connection(
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(max_connections: usize, max_per_address: usize) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections,
+            max_per_address,
+            ..ConnectionLimits::default()
+        }
+    }
+
+    #[test]
+    fn connections_are_capped_in_total_and_per_address_and_closing_frees_a_place() {
+        let census = Arc::new(Census::default());
+        let (a, b, c): (IpAddr, IpAddr, IpAddr) = (
+            "10.0.0.1".parse().unwrap(),
+            "10.0.0.2".parse().unwrap(),
+            "10.0.0.3".parse().unwrap(),
+        );
+        let limits = limits(3, 2);
+        let first = census.admit(a, &limits).expect("a's first");
+        let _second = census.admit(a, &limits).expect("a's second");
+        assert!(
+            census.admit(a, &limits).is_none(),
+            "a third from one address"
+        );
+        let _other = census.admit(b, &limits).expect("b's first");
+        assert!(census.admit(c, &limits).is_none(), "a fourth in total");
+        drop(first);
+        let third = census.admit(c, &limits);
+        assert!(third.is_some(), "a closed one frees a place");
+        assert!(
+            census.admit(a, &limits).is_none(),
+            "the total is reached again"
+        );
+    }
+}

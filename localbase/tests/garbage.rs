@@ -200,8 +200,43 @@ async fn realtime_frames_of_garbage_are_survived_by_the_socket_and_its_neighbour
             }
         });
         let mut socket = shared.into_inner();
-        // Replies to the garbage are drained; the socket itself still works.
-        while socket.next(Duration::from_millis(200)).await.is_some() {}
+        // Every reply to the garbage is a well-formed frame (`next` parses each) that says
+        // what was wrong; the socket itself still works.
+        let mut errors = 0;
+        while let Some(frame) = socket.next(Duration::from_millis(200)).await {
+            match frame.event.as_str() {
+                "phx_reply" => match frame.payload["status"].as_str() {
+                    Some("ok") => {}
+                    Some("error") => {
+                        let response = &frame.payload["response"];
+                        let reason = response["reason"].as_str().or(response["error"].as_str());
+                        assert!(reason.is_some_and(|r| !r.is_empty()), "{vsn}: {frame:?}");
+                        errors += 1;
+                    }
+                    _ => panic!("{vsn}: a reply without a status: {frame:?}"),
+                },
+                "phx_close" | "phx_error" | "system" | "presence_state" | "presence_diff" => {}
+                _ => panic!("{vsn}: not an answer to garbage: {frame:?}"),
+            }
+        }
+        // A frame that cannot be decoded has no ref to answer to and is dropped; one that
+        // can but is wrong is answered with its reason, also after all that garbage.
+        socket
+            .push(
+                Some("1"),
+                "realtime:never-joined",
+                "broadcast",
+                serde_json::json!({}),
+            )
+            .await;
+        let answer = socket
+            .expect("realtime:never-joined", "phx_reply", Duration::from_secs(5))
+            .await;
+        assert_eq!(
+            answer.payload,
+            serde_json::json!({"status": "error", "response": {"reason": "unmatched topic"}}),
+            "{vsn} after {errors} error replies to the garbage"
+        );
         tokio::time::sleep(Duration::from_millis(1_100)).await; // past the rate window
         assert!(
             socket.heartbeat(Duration::from_secs(5)).await,

@@ -93,6 +93,14 @@ async fn presence_state_and_diffs_follow_tracks_and_disconnects() {
 async fn empty_keys_are_made_by_the_server_and_bad_tracks_refused() {
     let server = TestServer::start().await;
     let mut socket = server.socket("2.0.0").await;
+    // A key is stored with every presence and sent in every diff: a long one is refused.
+    let long = json!({"presence": {"enabled": true, "key": "k".repeat(256)}, "private": false});
+    let refused = socket.join("lobby", long, None).await;
+    assert_eq!(refused["status"], "error");
+    assert_eq!(
+        refused["response"]["reason"],
+        "InvalidPresenceKey: a presence key is at most 255 bytes"
+    );
     let public = json!({"presence": {"enabled": true, "key": ""}, "private": false});
     assert_eq!(socket.join("lobby", public, None).await["status"], "ok");
     socket

@@ -689,6 +689,19 @@ async fn the_private_cluster_lets_nobody_in_without_its_password() {
             .is_some_and(|m| m.contains("password authentication failed")),
         "{error:?}"
     );
+    // The password is kept beside the cluster's files, readable by their owner only.
+    let dir: String = server
+        .admin()
+        .await
+        .query_one("show data_directory", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let file = std::path::Path::new(&dir).join("localbase_password");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "{} is private", file.display());
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), password);
 }
 
 #[tokio::test]

@@ -348,6 +348,8 @@ pub const CLIENT: &str = "client@example.com";
 pub const CLIENT2: &str = "client2@example.com";
 pub const PASSWORD: &str = "demo-password";
 pub const TRAINER_CLIENT_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000001";
+/// The demo trainer's conversation with the second demo client (Елена).
+pub const ELENA_CONVERSATION: &str = "c1000000-0000-4000-8000-000000000002";
 
 /// Polls `check` every 20 ms until it returns `Some`, or panics with `what` after `within`.
 pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
@@ -831,4 +833,64 @@ impl Chat {
         let _ = self.trainer.close().await;
         let _ = self.client.close().await;
     }
+}
+
+/// A Chrome DevTools command sent through chromedriver (`goog/cdp/execute`), to the page's
+/// own DevTools session.
+#[derive(Debug)]
+struct DevTools {
+    method: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.method, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Runs `script` inside the page's service worker (through DevTools: WebDriver itself
+/// cannot reach a worker). What it returns is not awaited.
+pub async fn run_in_service_worker(browser: &Client, script: &str) {
+    let targets = browser
+        .issue_cmd(DevTools {
+            method: "Target.getTargets",
+            params: json!({}),
+        })
+        .await
+        .expect("DevTools targets");
+    let worker = targets["targetInfos"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["type"] == "service_worker")
+        .unwrap_or_else(|| panic!("no service worker among {targets}"));
+    let attached = browser
+        .issue_cmd(DevTools {
+            method: "Target.attachToTarget",
+            params: json!({ "targetId": worker["targetId"], "flatten": false }),
+        })
+        .await
+        .expect("attached to the service worker");
+    let message = json!({ "id": 1, "method": "Runtime.evaluate",
+                          "params": { "expression": script } });
+    browser
+        .issue_cmd(DevTools {
+            method: "Target.sendMessageToTarget",
+            params: json!({ "sessionId": attached["sessionId"], "message": message.to_string() }),
+        })
+        .await
+        .expect("script sent to the service worker");
 }
