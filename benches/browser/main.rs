@@ -13,7 +13,8 @@
 //! Changes deliver. Then the time from navigation to the conversation list in the DOM, in a
 //! fresh browser (cold cache) and on the next visit (warm), for a signed-in person. Then
 //! rendering under load: the open conversation receives 100 messages a second for 10 s
-//! (inserted over REST), with how busy the page's main thread was; and opening a
+//! (inserted over REST), with how busy the page's main thread was; presence in the open
+//! chat (the other person leaves and comes back: how soon it shows); and opening a
 //! conversation of 10,000 stored messages.
 //!
 //! Options: `--messages N` (per app and path, default 300), `--gap-ms N` (pause between

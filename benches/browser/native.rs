@@ -513,6 +513,67 @@ fn wall_ms() -> f64 {
         * 1000.0
 }
 
+/// Records in the page when the open chat starts or stops showing the other person online.
+const PRESENCE_WATCH: &str = "
+const seen = window.__presence = [];
+let online = !!document.querySelector('.chat .presence.online');
+new MutationObserver(() => {
+  const now = !!document.querySelector('.chat .presence.online');
+  if (now !== online) {
+    online = now;
+    seen.push({ online, at: performance.timeOrigin + performance.now() });
+  }
+}).observe(document.body, { subtree: true, childList: true, attributes: true });";
+
+/// Clicks `selector` in the page; returns when (wall clock, ms).
+async fn click_at(browser: &Client, selector: &str) -> f64 {
+    let at = browser
+        .execute(
+            "const at = performance.timeOrigin + performance.now();
+             document.querySelector(arguments[0]).click();
+             return at;",
+            vec![json!(selector)],
+        )
+        .await
+        .expect("clicked");
+    at.as_f64().expect("a time")
+}
+
+/// How long, after `since`, until `watcher`'s open chat shows the other person `online` (ms).
+async fn presence_shown(watcher: &Client, online: bool, since: f64) -> f64 {
+    eventually(Duration::from_secs(10), "presence shown", || async {
+        let seen = watcher
+            .execute("return window.__presence", vec![])
+            .await
+            .ok()?;
+        seen.as_array()?.iter().find_map(|change| {
+            let at = change["at"].as_f64()?;
+            (change["online"] == json!(online) && at >= since).then_some(at - since)
+        })
+    })
+    .await
+}
+
+/// Presence in the open chat, `rounds` times: the other person (`pair.receiver`) goes
+/// back to the list (leaving the conversation's channel) and opens the conversation again;
+/// how long until the sender's open chat shows them gone, then online. (ms: leaving,
+/// arriving.)
+async fn presence_times(pair: &Pair, rounds: usize) -> (Vec<f64>, Vec<f64>) {
+    pair.sender
+        .execute(PRESENCE_WATCH, vec![])
+        .await
+        .expect("presence watch");
+    let row = format!("button.conversation[data-conversation='{TRAINER_CLIENT_CONVERSATION}']");
+    let (mut leaving, mut arriving) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let at = click_at(&pair.receiver, ".chat button.back").await;
+        leaving.push(presence_shown(&pair.sender, false, at).await);
+        let at = click_at(&pair.receiver, &row).await;
+        arriving.push(presence_shown(&pair.sender, true, at).await);
+    }
+    (leaving, arriving)
+}
+
 /// What one app's receiving page did under a steady stream of messages.
 struct LoadResult {
     sent: usize,
@@ -534,7 +595,6 @@ async fn receive_load(
     next: &mut usize,
 ) -> LoadResult {
     receiver.execute(LAG, vec![]).await.expect("lag sampler");
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let (idle_busy, _) = read_lag(receiver).await;
     receiver.execute(LAG, vec![]).await.expect("lag sampler");
     let count = rate * seconds;
@@ -847,6 +907,8 @@ pub async fn main() {
             .await,
         );
     }
+    eprintln!("presence: the client leaves and opens the conversation 20 times…");
+    let (mut leaving, mut arriving) = presence_times(&pairs[0], 20).await;
     for pair in pairs {
         let _ = pair.sender.close().await;
         let _ = pair.receiver.close().await;
@@ -1007,6 +1069,18 @@ pub async fn main() {
          no list).\n",
         median(&mut long_cold),
         median(&mut long_warm)
+    );
+    leaving.sort_by(f64::total_cmp);
+    arriving.sort_by(f64::total_cmp);
+    out += &format!(
+        "\nPresence in the open chat (Coach Chat only: the reference page has none), {} rounds: \
+         the other person opens the conversation → shown online p50 {:.0} ms, max {:.0}; goes \
+         back to the list → shown gone p50 {:.0} ms, max {:.0}.\n",
+        arriving.len(),
+        percentile(&arriving, 0.5),
+        arriving.last().copied().unwrap_or(f64::NAN),
+        percentile(&leaving, 0.5),
+        leaving.last().copied().unwrap_or(f64::NAN),
     );
     out += &format!(
         "\nRatio Coach Chat / reference (below 1: we are faster): {}.\n",

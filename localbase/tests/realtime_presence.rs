@@ -191,6 +191,35 @@ async fn a_sixth_presence_call_within_thirty_seconds_shuts_the_channel_down() {
     );
 }
 
+/// The limit is per join, as in hosted Realtime: a person who opens one conversation
+/// after another on one socket (leave, join, track) is never cut off for it.
+#[tokio::test]
+async fn opening_conversations_again_and_again_is_not_a_presence_flood() {
+    let server = TestServer::start().await;
+    let (trainer, trainer_id) = server.sign_in(TRAINER).await;
+    let sub_topic = format!("conversation:{CONVERSATION}");
+    let topic = format!("realtime:{sub_topic}");
+    let mut socket = server.socket("1.0.0").await;
+    for n in 0..8 {
+        let joined = socket
+            .join(&sub_topic, config(&trainer_id), Some(&trainer))
+            .await;
+        assert_eq!(joined["status"], "ok", "join {n}");
+        socket
+            .push(
+                Some("1"),
+                &topic,
+                "presence",
+                json!({"type": "presence", "event": "track", "payload": {"n": n}}),
+            )
+            .await;
+        let reply = socket.expect(&topic, "phx_reply", WAIT).await;
+        assert_eq!(reply.payload["status"], "ok", "track after join {n}");
+        socket.push(Some("1"), &topic, "phx_leave", json!({})).await;
+        socket.expect(&topic, "phx_reply", WAIT).await;
+    }
+}
+
 /// A tab that crashed or lost its network sends nothing more, not even heartbeats: once the
 /// idle timeout passes, the server closes its socket and the others see it leave.
 #[tokio::test]

@@ -10,7 +10,7 @@ use super::authorize::permissions;
 use super::changes::{self, ChannelChanges};
 use super::frame::Frame;
 use super::hub::{Subscriber, TopicKey};
-use super::session::{flag, Joined, Session};
+use super::session::{flag, Joined, RateWindow, Session};
 use crate::jwt::{now, Claims, TokenError};
 use crate::readiness::JOIN_WAIT;
 
@@ -167,6 +167,7 @@ impl Session {
                 claims: claims.clone(),
                 presence_key,
                 presence,
+                presence_calls: RateWindow::new(),
             },
         );
         let requested: Vec<Value> = config

@@ -37,6 +37,10 @@ pub(super) struct Joined {
     pub presence_key: String,
     /// Shared with the hub: whether presence diffs reach this channel.
     pub presence: Arc<std::sync::atomic::AtomicBool>,
+    /// Presence calls (track/untrack) in the current 30 s window of this join: as in
+    /// hosted Realtime, each join counts afresh (a person opening one conversation after
+    /// another is not limited, a client tracking in a loop is).
+    pub presence_calls: RateWindow,
 }
 
 /// Frames received in the current window, for a rate limit.
@@ -46,7 +50,7 @@ pub(super) struct RateWindow {
 }
 
 impl RateWindow {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         RateWindow {
             started: Instant::now(),
             count: 0,
@@ -82,8 +86,6 @@ pub(super) struct Session {
     window: RateWindow,
     /// Joins this second; hosted Realtime limits them separately from messages.
     joins: RateWindow,
-    /// Presence calls (track/untrack) in the current 30 s window.
-    pub presence_calls: RateWindow,
 }
 
 pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_claims: Claims) {
@@ -120,7 +122,6 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>, vsn: Vsn, connect_clai
         channels: HashMap::new(),
         window: RateWindow::new(),
         joins: RateWindow::new(),
-        presence_calls: RateWindow::new(),
     };
     let mut shutdown = session.state.shutdown.subscribe();
     let mut token_check = tokio::time::interval(TOKEN_CHECK_INTERVAL);

@@ -9,16 +9,18 @@ use serde_json::{json, Value};
 use super::frame::Frame;
 use super::session::Session;
 
-/// Presence calls one client may make per window (hosted: 5 per 30 s); one more shuts
-/// the channel down with "Client presence rate limit exceeded".
+/// Presence calls one channel join may make per window (hosted: 5 per 30 s); one more
+/// shuts the channel down with "Client presence rate limit exceeded".
 const PRESENCE_CALLS_PER_WINDOW: u32 = 5;
 const PRESENCE_WINDOW: Duration = Duration::from_secs(30);
 
 impl Session {
     pub(super) async fn presence(&mut self, frame: Frame) {
-        if self.channels.contains_key(&frame.topic)
-            && self.presence_calls.count_within(PRESENCE_WINDOW) > PRESENCE_CALLS_PER_WINDOW
-        {
+        let calls = self
+            .channels
+            .get_mut(&frame.topic)
+            .map(|joined| joined.presence_calls.count_within(PRESENCE_WINDOW));
+        if calls.is_some_and(|calls| calls > PRESENCE_CALLS_PER_WINDOW) {
             return self.shut_down(&frame.topic, "Client presence rate limit exceeded");
         }
         let Some(joined) = self.channels.get(&frame.topic) else {
