@@ -178,20 +178,41 @@ async fn presence_typing_last_seen_and_unread_title() {
         (title(client).await == "Coach Chat").then_some(())
     })
     .await;
+    // The app's badge (Badging API) follows it: what the page asks of the browser is recorded.
+    client
+        .execute(
+            "window.__badge = [];
+             navigator.setAppBadge = (n) => { window.__badge.push(n); return Promise.resolve(); };
+             navigator.clearAppBadge = () => { window.__badge.push(0); return Promise.resolve(); };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let badge = || async {
+        let asked = client
+            .execute("return window.__badge.at(-1)", vec![])
+            .await
+            .ok()?;
+        asked.as_i64()
+    };
     set_hidden(client, true).await;
     send(trainer, "Първо").await;
     send(trainer, "Второ").await;
     eventually(
         Duration::from_secs(10),
-        "(2) in the client's title",
-        || async { (title(client).await == "(2) Coach Chat").then_some(()) },
+        "(2) in the client's title and on the app badge",
+        || async {
+            (title(client).await == "(2) Coach Chat" && badge().await == Some(2)).then_some(())
+        },
     )
     .await;
     set_hidden(client, false).await;
     eventually(
         Duration::from_secs(10),
-        "title back to the name once read",
-        || async { (title(client).await == "Coach Chat").then_some(()) },
+        "title back to the name once read, badge cleared",
+        || async {
+            (title(client).await == "Coach Chat" && badge().await == Some(0)).then_some(())
+        },
     )
     .await;
 
